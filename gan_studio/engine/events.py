@@ -1,0 +1,69 @@
+"""Plain event objects the trainer yields; the CLI prints them, the GUI turns them into Qt signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class Started:
+    run_dir: Path
+    step: int  # the step training starts from (non-zero after a resume)
+    total_steps: int | None
+    minutes: float | None
+    device: str
+    precision: str
+    n_images: int
+    image_shape: tuple[int, int, int]  # (C, H, W)
+
+
+@dataclass
+class StepStats:
+    step: int
+    seconds: float  # training seconds over the whole run, resumed sessions included
+    images_per_s: float
+    loss_d: float
+    loss_g: float
+    d_real: float  # mean D(x) on real images, in (0, 1)
+    d_fake: float  # mean D(G(z)), in (0, 1); both tend to 1/2 at the game's equilibrium
+    lr_g: float
+    lr_d: float
+    progress: float | None  # fraction of this session done, when its length is known
+    eta_s: float | None  # seconds left in this session
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Preview:
+    step: int
+    image: np.ndarray = field(repr=False)  # uint8 (H, W, 3) grid of the EMA generator on the fixed noise
+    path: Path | None = None
+
+
+@dataclass
+class CheckpointSaved:
+    step: int
+    path: Path
+
+
+@dataclass
+class Finished:
+    step: int
+    run_dir: Path
+    reason: str  # "steps", "time" or "stopped"
+    seconds: float
+
+
+@dataclass
+class Failed:
+    step: int
+    run_dir: Path | None
+    message: str
+
+
+Event = Started | StepStats | Preview | CheckpointSaved | Finished | Failed

@@ -1,0 +1,366 @@
+"""The trainer: Algorithm 1 of Goodfellow et al. (2014) for every model family, as an iterator of events.
+
+    trainer = Trainer.new(config)            # or Trainer.resume(run_dir, steps=...)
+    for event in trainer.run():              # the CLI prints events; the GUI's worker turns them into signals
+        ...
+    trainer.request_stop() / trainer.set_paused(True)   # from any thread; honoured between steps
+
+One training iteration is k discriminator steps (each on a fresh batch of data and of noise) then one
+generator step. Statistics are accumulated on the device and read every ``log_every`` steps, so the step
+itself never waits for the device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from gan_studio.config import RunConfig
+from gan_studio.data.sampler import DeviceImages
+from gan_studio.engine import checkpoint as ckpt
+from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
+from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
+from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Preview, Started, StepStats)
+from gan_studio.engine.fileio import atomic_save
+from gan_studio.engine.lock import RunLock
+from gan_studio.engine.losses import d_loss, g_loss
+from gan_studio.engine.rundir import RunDir
+from gan_studio.errors import GanStudioError
+from gan_studio.models import CONVOLUTIONAL, build_models, sample_noise
+
+ProgressFn = Callable[[int, int], None]
+
+
+def load_training_images(config: RunConfig, progress: ProgressFn | None = None):
+    """The run's data set as an ImageSet (decoded once, then from the cache)."""
+    from gan_studio.data import load_dataset
+    from gan_studio.data.demo import ensure_demo_folder
+
+    source = config.data.source
+    if source == "demo":
+        source = str(ensure_demo_folder())
+    return load_dataset(source, res=config.data.res, aspect=config.data.aspect, crop=config.data.crop,
+                        progress=progress)
+
+
+class Trainer:
+    def __init__(self, config: RunConfig, run: RunDir, images: Any, state: dict[str, Any] | None = None) -> None:
+        self.config = config.validate()
+        self.run_dir = run
+        self.images = images
+        t = config.train
+        configure_threads()
+        self.device = resolve_device(t.device)
+        self.amp_dtype = autocast_dtype(self.device, t.amp)
+        self.shape = (images.channels, images.target_height, images.target_width)
+        self.channels_last = config.model.name in CONVOLUTIONAL and self.device.type != "mps"
+
+        torch.manual_seed(t.seed)  # model initialisation is part of the seed's run
+        self.G, self.D = build_models(config.model, *self.shape)
+        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
+        self.G.to(self.device, memory_format=fmt)
+        self.D.to(self.device, memory_format=fmt)
+        self.G_ema = make_ema(self.G)
+        self.opt_g = self._optimizer(self.G, t.lr_g)
+        self.opt_d = self._optimizer(self.D, t.lr_d)
+        fp16 = self.amp_dtype == torch.float16
+        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
+        self.data = DeviceImages(images.images, (images.target_height, images.target_width), self.device,
+                                 flip=config.data.flip, channels_last=self.channels_last)
+        # One generator for data draws and noise, so a run is a function of its seed.
+        self.gen = torch.Generator(device=self.device).manual_seed(t.seed)
+        preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
+        self.fixed_noise = sample_noise(t.preview_n, config.model.z_dim, config.model.noise, preview_gen, self.device)
+        self.step = 0
+        self.seconds_before = 0.0  # training time of earlier sessions of this run
+        if state is not None:
+            self._load_state(state)
+
+        self._stop = threading.Event()
+        self._unpaused = threading.Event()
+        self._unpaused.set()
+        self.preview_seconds: float | None = None  # extra (unsaved) previews at this interval, for a live view
+        self.last_checkpoint: Path | None = None
+
+    # ----------------------------------------------------------------------------------------- construction
+    @classmethod
+    def new(cls, config: RunConfig, out: Path | None = None, root: Path | None = None,
+            progress: ProgressFn | None = None) -> "Trainer":
+        """Load the data, create a run directory and build fresh models."""
+        config.validate()
+        images = load_training_images(config, progress)
+        run = RunDir.create(config, out=out, root=root)
+        run.write_info(source=config.data.source, n_images=len(images.files), rejected=len(images.rejected),
+                       image_shape=[images.channels, images.target_height, images.target_width],
+                       created=time.strftime("%Y-%m-%d %H:%M:%S"))
+        return cls(config, run, images)
+
+    @classmethod
+    def resume(cls, path: Path, steps: int | None = None, minutes: float | None = None,
+               device: str | None = None, progress: ProgressFn | None = None) -> "Trainer":
+        """Continue a run from its newest loadable checkpoint, with the optimizer state and random streams."""
+        run = RunDir.open(path)
+        config = run.config()
+        _, state = ckpt.latest_loadable_checkpoint(run.checkpoints)
+        if steps is not None:
+            config.train.steps = steps
+        if minutes is not None or steps is not None:
+            config.train.minutes = minutes
+        if device is not None:
+            config.train.device = device
+        config.validate()
+        images = load_training_images(config, progress)
+        config.save(run.config_path)
+        run.truncate_stats(state["step"])  # steps logged after the checkpoint are replayed
+        return cls(config, run, images, state)
+
+    def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+        t = self.config.train
+        if t.optimizer == "sgd":
+            return torch.optim.SGD(module.parameters(), lr=lr, momentum=t.momentum, foreach=True)
+        try:  # fused Adam: one kernel for every parameter (CUDA, and the CPU in recent PyTorch)
+            return torch.optim.Adam(module.parameters(), lr=lr, betas=(t.beta1, t.beta2), fused=True)
+        except (RuntimeError, TypeError):
+            return torch.optim.Adam(module.parameters(), lr=lr, betas=(t.beta1, t.beta2), foreach=True)
+
+    # ------------------------------------------------------------------------------------------- control
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._unpaused.set()
+
+    def set_paused(self, paused: bool) -> None:
+        (self._unpaused.clear if paused else self._unpaused.set)()
+
+    @property
+    def paused(self) -> bool:
+        return not self._unpaused.is_set()
+
+    # ------------------------------------------------------------------------------------------ the step
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    def train_step(self) -> torch.Tensor:
+        """One iteration of Algorithm 1; returns (loss_d, loss_g, D(x), D(G(z))) on the device."""
+        t, m = self.config.train, self.config.model
+        G, D = self.G, self.D
+        D.requires_grad_(True)
+        for i in range(t.k):
+            real = self.data.sample(t.batch, self.gen)
+            z = sample_noise(t.batch, m.z_dim, m.noise, self.gen, self.device)
+            # Only the last fake batch is reused for the generator step, so only it keeps G's graph.
+            with torch.set_grad_enabled(i == t.k - 1), self._autocast():
+                fake = G(z)
+            with self._autocast():
+                real_logits = D(real).float()
+                fake_logits = D(fake.detach()).float()
+                loss_d = d_loss(real_logits, fake_logits)
+            self.opt_d.zero_grad(set_to_none=True)
+            self.scaler_d.scale(loss_d).backward()
+            self.scaler_d.step(self.opt_d)
+            self.scaler_d.update()
+        D.requires_grad_(False)  # the generator step needs gradients through D, not for D's weights
+        with self._autocast():
+            loss_g = g_loss(D(fake).float(), t.g_loss)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler_g.scale(loss_g).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        update_ema(self.G_ema, G, t.ema_decay, self.step)
+        with torch.no_grad():
+            return torch.stack([loss_d.detach(), loss_g.detach(),
+                                torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
+
+    # ------------------------------------------------------------------------------------------- the loop
+    def run(self) -> Iterator[Event]:
+        """Train until the configured steps or minutes are reached, or a stop is requested."""
+        t = self.config.train
+        lock = RunLock(self.run_dir.lock_path)
+        try:
+            lock.acquire()
+        except GanStudioError as e:
+            yield Failed(self.step, self.run_dir.path, str(e))
+            return
+        self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name())
+        start_step = self.step
+        session_start = time.monotonic()
+        paused_for = 0.0
+        last_ckpt_step, last_ckpt_time = self.step, session_start
+        window_start, window_steps = session_start, 0
+        last_preview_time = session_start
+        acc = torch.zeros(4, device=self.device)
+        reason = "stopped"
+        try:
+            yield Started(self.run_dir.path, self.step, t.steps, t.minutes, device_name(self.device),
+                          self._precision_name(), len(self.images.files), self.shape)
+            if self.step == 0:
+                yield self._preview(save=True)
+            while True:
+                if not self._unpaused.is_set():
+                    pause_start = time.monotonic()
+                    self._unpaused.wait()
+                    paused_for += time.monotonic() - pause_start
+                    window_start += time.monotonic() - pause_start
+                if self._stop.is_set():
+                    reason = "stopped"
+                    break
+                elapsed = time.monotonic() - session_start - paused_for
+                if t.steps is not None and self.step >= t.steps:
+                    reason = "steps"
+                    break
+                if t.minutes is not None and elapsed >= t.minutes * 60:
+                    reason = "time"
+                    break
+
+                acc += self.train_step()
+                self.step += 1
+                window_steps += 1
+
+                if self.step % t.log_every == 0:
+                    yield self._log(acc / window_steps, window_steps, window_start, elapsed, start_step)
+                    acc.zero_()
+                    window_start, window_steps = time.monotonic(), 0
+                now = time.monotonic()
+                if self.step % t.sample_every == 0:
+                    yield self._preview(save=True)
+                    last_preview_time = now
+                elif self.preview_seconds and now - last_preview_time >= self.preview_seconds:
+                    yield self._preview(save=False)
+                    last_preview_time = now
+                due_by_steps = t.checkpoint_every is not None and self.step - last_ckpt_step >= t.checkpoint_every
+                due_by_time = now - last_ckpt_time >= t.checkpoint_minutes * 60
+                if due_by_steps or due_by_time:
+                    yield self._checkpoint(now - session_start - paused_for)
+                    last_ckpt_step, last_ckpt_time = self.step, now
+            session = time.monotonic() - session_start - paused_for
+            if self.step != last_ckpt_step or self.last_checkpoint is None:
+                yield self._checkpoint(session)
+            if self.step % t.sample_every != 0:
+                yield self._preview(save=True)
+            yield Finished(self.step, self.run_dir.path, reason, self.seconds_before + session)
+        except GanStudioError as e:
+            yield Failed(self.step, self.run_dir.path, str(e))
+        except torch.OutOfMemoryError:
+            yield Failed(self.step, self.run_dir.path,
+                         f"out of memory on {device_name(self.device)} at batch {t.batch}; try a smaller batch "
+                         f"or resolution (the last checkpoint is kept)")
+        except Exception as e:  # noqa: BLE001 - any failure must reach the user as a message, with a log
+            (self.run_dir.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+            yield Failed(self.step, self.run_dir.path,
+                         f"training failed at step {self.step}: {type(e).__name__}: {e} (details in error.log)")
+        finally:
+            lock.release()
+
+    def _precision_name(self) -> str:
+        return {None: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.amp_dtype]
+
+    def _log(self, means: torch.Tensor, steps: int, window_start: float, elapsed: float, start_step: int) -> StepStats:
+        t = self.config.train
+        loss_d, loss_g, d_real, d_fake = means.tolist()  # the only host sync of the loop
+        now = time.monotonic()
+        rate = steps / max(now - window_start, 1e-9)
+        progress = eta = None
+        fractions = []
+        if t.steps is not None:
+            total = max(t.steps - start_step, 1)
+            fractions.append(((self.step - start_step) / total, (t.steps - self.step) / rate))
+        if t.minutes is not None:
+            fractions.append((elapsed / (t.minutes * 60), t.minutes * 60 - elapsed))
+        if fractions:
+            progress, eta = max(fractions)  # whichever limit comes first
+            progress, eta = min(progress, 1.0), max(eta, 0.0)
+        stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch, loss_d, loss_g, d_real, d_fake,
+                          self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"], progress, eta)
+        if not all(math.isfinite(v) for v in (loss_d, loss_g)):
+            raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); the last "
+                                 f"checkpoint is intact: resume it with a lower learning rate")
+        self.run_dir.append_stats(stats.to_json())
+        return stats
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """EMA generator images in [0, 1], float32 on the CPU."""
+        self._calibrate_ema()
+        return (self.G_ema(z.to(self.device)).float().cpu() + 1.0) / 2.0
+
+    def _calibrate_ema(self) -> None:
+        m = self.config.model
+        recalibrate_batchnorm(self.G_ema, m.z_dim, m.noise, self.device, seed=self.config.train.seed + self.step)
+
+    def _preview(self, save: bool) -> Preview:
+        images = self.generate(self.fixed_noise)
+        grid = make_grid(images.clamp(0, 1), nrow=int(math.ceil(math.sqrt(len(images)))), padding=2, pad_value=1.0)
+        array = (grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
+        if array.shape[2] == 1:
+            array = np.repeat(array, 3, axis=2)
+        path = None
+        if save:
+            from PIL import Image
+
+            path = self.run_dir.samples / f"step_{self.step:08d}.png"
+            atomic_save(path, lambda f: Image.fromarray(array).save(f, "PNG"))
+        return Preview(self.step, array, path)
+
+    # ------------------------------------------------------------------------------------------ checkpoints
+    def state_dict(self, session_seconds: float = 0.0) -> dict[str, Any]:
+        self._calibrate_ema()
+        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "device_type": self.device.type,
+                               "gen": self.gen.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "step": self.step,
+            "seconds": self.seconds_before + session_seconds,
+            "config": self.config.to_dict(),
+            "image_shape": list(self.shape),
+            "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
+            "rng": rng,
+            "fixed_noise": self.fixed_noise.cpu(),
+        }
+
+    def _checkpoint(self, session_seconds: float) -> CheckpointSaved:
+        path = self.run_dir.checkpoints / ckpt.checkpoint_name(self.step)
+        ckpt.save_checkpoint(path, self.state_dict(session_seconds))
+        ckpt.prune_checkpoints(self.run_dir.checkpoints, self.config.train.keep_last)
+        self.last_checkpoint = path
+        return CheckpointSaved(self.step, path)
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        if list(state["image_shape"]) != list(self.shape):
+            raise ckpt.CheckpointError(f"the checkpoint was trained on images of shape {state['image_shape']}, "
+                                       f"the data now gives {list(self.shape)}")
+        ckpt.load_module_state(self.G, state["G"], "the generator")
+        ckpt.load_module_state(self.D, state["D"], "the discriminator")
+        ckpt.load_module_state(self.G_ema, state["G_ema"], "the EMA generator")
+        try:
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+            if state.get("scaler_g"):
+                self.scaler_g.load_state_dict(state["scaler_g"])
+                self.scaler_d.load_state_dict(state["scaler_d"])
+        except (ValueError, KeyError, RuntimeError) as e:
+            raise ckpt.CheckpointError(f"the optimizer state does not match the model: {e}") from None
+        self.step = state["step"]
+        self.seconds_before = float(state["seconds"])
+        self.fixed_noise = state["fixed_noise"].to(self.device)
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng.get("device_type") == self.device.type:
+            self.gen.set_state(rng["gen"])
+            if self.device.type == "cuda" and "cuda" in rng:
+                torch.cuda.set_rng_state_all(rng["cuda"])
+        else:  # a run moved between a GPU and the CPU: continue with a fresh, still seed-derived stream
+            self.gen.manual_seed(self.config.train.seed + self.step)

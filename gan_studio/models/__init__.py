@@ -1,0 +1,51 @@
+"""The model registry: every GAN family builds a (generator, discriminator) pair for one image shape.
+
+Conventions shared by every family, so the trainer needs no special cases:
+- ``G(z)`` takes noise of shape (N, z_dim) and returns images (N, C, H, W) in [-1, 1];
+- ``D(x)`` returns one logit per image, shape (N,): D(x) in the paper's sense is ``sigmoid(logit)``;
+- ``G.z_dim`` and ``G.noise`` tell how to draw z (see ``sample_noise``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gan_studio.config import ModelConfig
+from gan_studio.errors import ConfigError
+from gan_studio.models.dcgan import build_dcgan
+from gan_studio.models.mlp import build_mlp
+
+Builder = Callable[[ModelConfig, int, int, int], tuple[nn.Module, nn.Module]]
+
+# name -> (builder, one-line description shown by the CLI and the GUI)
+REGISTRY: dict[str, tuple[Builder, str]] = {
+    "mlp": (build_mlp, "Multilayer-perceptron GAN of Goodfellow et al. (2014): ReLU generator, maxout discriminator"),
+    "dcgan": (build_dcgan, "Deep convolutional GAN of Radford et al. (2016): strided convolutions and batch norm"),
+}
+
+# Families whose layers are convolutions: they benefit from the channels_last memory format.
+CONVOLUTIONAL = {"dcgan"}
+
+
+def build_models(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
+    """Build (G, D) for images of shape (channels, height, width)."""
+    if cfg.name not in REGISTRY:
+        raise ConfigError(f"unknown model {cfg.name!r}; choose one of {', '.join(sorted(REGISTRY))}")
+    builder, _ = REGISTRY[cfg.name]
+    return builder(cfg, channels, height, width)
+
+
+def sample_noise(n: int, z_dim: int, kind: str, generator: torch.Generator | None = None,
+                 device: torch.device | str = "cpu") -> torch.Tensor:
+    """Draw z: standard normal, or uniform on [-sqrt 3, sqrt 3] (zero mean, unit variance, as in the paper)."""
+    if kind == "uniform":
+        u = torch.rand(n, z_dim, generator=generator, device=device)
+        return (u * 2.0 - 1.0) * (3.0 ** 0.5)
+    return torch.randn(n, z_dim, generator=generator, device=device)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

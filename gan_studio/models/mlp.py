@@ -1,0 +1,76 @@
+"""The multilayer-perceptron GAN of Goodfellow et al., "Generative Adversarial Nets" (2014).
+
+G: noise enters only at the bottom layer; ReLU hidden layers; a sigmoid (or tanh) output.
+D: maxout hidden layers with dropout; one output unit whose sigmoid is D(x).
+Initialisation follows the paper's public code (pylearn2): uniform weights in [-0.05, 0.05], zero biases.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gan_studio.config import ModelConfig
+
+
+class Maxout(nn.Module):
+    """``units`` maxout units, each the max over ``pieces`` linear pieces (Goodfellow et al. 2013)."""
+
+    def __init__(self, in_features: int, units: int, pieces: int) -> None:
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.linear = nn.Linear(in_features, units * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.linear(x)  # (N, units * pieces)
+        return y.view(x.shape[0], self.units, self.pieces).amax(dim=2)  # (N, units)
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        self.z_dim, self.noise = cfg.z_dim, cfg.noise
+        self.shape = (channels, height, width)
+        self.output = cfg.g_output
+        layers: list[nn.Module] = []
+        size = cfg.z_dim
+        for hidden in cfg.g_hidden:  # (N, size) -> (N, hidden)
+            layers += [nn.Linear(size, hidden), nn.ReLU(inplace=True)]
+            size = hidden
+        layers.append(nn.Linear(size, channels * height * width))  # (N, C*H*W)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        y = self.net(z)
+        # The paper's sigmoid models pixels in [0, 1]; 2*sigmoid - 1 is the same model on data scaled to [-1, 1].
+        y = torch.sigmoid(y) * 2.0 - 1.0 if self.output == "sigmoid" else torch.tanh(y)
+        return y.view(z.shape[0], *self.shape)  # (N, C, H, W)
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten(), nn.Dropout(cfg.d_dropout_input)]  # (N, C*H*W)
+        size = channels * height * width
+        for units in cfg.d_hidden:  # (N, size) -> (N, units)
+            layers += [Maxout(size, units, cfg.d_pieces), nn.Dropout(cfg.d_dropout_hidden)]
+            size = units
+        layers.append(nn.Linear(size, 1))  # (N, 1): the logit of D(x)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).view(-1)  # (N,)
+
+
+def _init_uniform(module: nn.Module, irange: float = 0.05) -> None:
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.uniform_(m.weight, -irange, irange)
+            nn.init.zeros_(m.bias)
+
+
+def build_mlp(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
+    g, d = MLPGenerator(cfg, channels, height, width), MLPDiscriminator(cfg, channels, height, width)
+    _init_uniform(g)
+    _init_uniform(d)
+    return g, d
