@@ -90,6 +90,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--size", type=int, default=128)
     d.set_defaults(func=cmd_demo)
 
+    e = sub.add_parser("export", help="export a gallery from a run: images, contact sheet, HTML page, GIFs")
+    e.add_argument("run", type=Path, metavar="RUN_DIR")
+    e.add_argument("--n", type=int, default=100, help="number of new samples (default 100)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the first sample (default 0)")
+    e.add_argument("--out", type=Path, required=True, help="output folder")
+    e.add_argument("--format", choices=["png", "jpg"], default="png")
+    e.add_argument("--size", type=int, help="long side of each image in pixels (default: the run's resolution)")
+    e.add_argument("--grid", action="store_true", help="also a contact sheet")
+    e.add_argument("--html", action="store_true", help="also a self-contained HTML gallery page")
+    e.add_argument("--gif", action="store_true", help="also animated GIFs: a latent walk and the training progress")
+    e.add_argument("--overwrite", action="store_true", help="replace files that already exist")
+    e.set_defaults(func=cmd_export)
+
+    g = sub.add_parser("gui", help="open the desktop app")
+    g.add_argument("folder", type=Path, nargs="?", help="a folder of images to load")
+    g.set_defaults(func=cmd_gui)
+
     r = sub.add_parser("runs", help="list past runs")
     r.add_argument("--root", type=Path, help="runs folder (default: the per-user one)")
     r.set_defaults(func=cmd_runs)
@@ -247,6 +264,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
         grid = save_grid(images, Path(args.out) / "grid.png")
         print(f"wrote {grid}", file=sys.stderr)
     return 0
+
+
+# ------------------------------------------------------------------------------------------------- export
+def cmd_export(args: argparse.Namespace) -> int:
+    from gan_studio.export import export_run
+
+    bar = ProgressBar("exporting")
+    result = export_run(args.run, args.out, n=args.n, first_seed=args.seed, fmt=args.format, size=args.size,
+                        grid=args.grid, html=args.html, gif=args.gif, overwrite=args.overwrite,
+                        progress=lambda done, total: bar.update(done, total, force=done == total))
+    bar.close()
+    print(f"exported {len(result.files)} file(s) to {result.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from gan_studio.gui.app import main as gui_main
+
+    return gui_main([str(args.folder)] if args.folder else [])
 
 
 # ------------------------------------------------------------------------------------------------- misc

@@ -1,18 +1,26 @@
-"""Writing generated images: one file per image (with seed, run and step in its metadata) and contact sheets.
+"""Writing generated images: one file per image (with seed, run and step in its metadata), contact sheets,
+a self-contained HTML gallery page, animated GIFs (a latent walk, the training progress), and favourites.
 
-Every file is written to a temporary name and renamed, and nothing existing is overwritten unless asked.
+Every file is written to a temporary name and renamed, and nothing existing is overwritten unless asked:
+``export_run`` checks every file it is about to write before it writes the first one.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
+from urllib.parse import quote
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
-from gan_studio.engine.fileio import atomic_save
+from gan_studio.engine.fileio import atomic_save, atomic_write_text
 from gan_studio.errors import GanStudioError
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
@@ -84,4 +92,310 @@ def save_grid(images: np.ndarray, path: Path, columns: int | None = None, overwr
         raise GanStudioError(f"{path} already exists")
     sheet = _pil(grid_image(images, columns))
     atomic_save(path, lambda f: sheet.save(f, "PNG"))
+    return path
+
+
+# ------------------------------------------------------------------------------------------ a whole export
+GRID_NAME = "grid.png"
+HTML_NAME = "index.html"
+WALK_GIF = "latent_walk.gif"
+PROGRESS_GIF = "training_progress.gif"
+FAVOURITES_NAME = "favourites.json"
+THUMB_SIZE = 128  # long side of the thumbnails embedded in the HTML page
+GRID_CELL_MAX = 256  # a contact sheet of 100 images at 1024 px would be 300 MB: cells are capped
+GIF_MIN, GIF_MAX = 128, 512  # long side of GIF frames
+WALK_KEYS, WALK_FRAMES = 4, 12  # a latent walk visits this many seeds, with this many frames between two
+PROGRESS_FRAMES = 48  # at most this many training-progress frames (evenly spaced, the last always kept)
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    files: list[Path] = field(default_factory=list)  # every file written, in order
+    run_name: str = ""
+    step: int = 0
+    seeds: list[int] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # what was asked for but could not be made, and why
+
+
+def _umask() -> int:
+    try:  # Linux: read it without the race of os.umask(0); os.umask(old)
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _shareable(paths: Sequence[Path]) -> None:
+    """Atomic writes go through mkstemp, which creates files readable by their owner only; an exported
+    gallery is meant to be shared (or served), so give it the permissions of a normally created file."""
+    mode = 0o666 & ~_umask()
+    for p in paths:
+        try:
+            Path(p).chmod(mode)
+        except OSError:
+            pass
+
+
+def load_favourites(run_dir: Path) -> list[int]:
+    """The favourite seeds marked in the gallery (RUN/favourites.json), sorted; none if absent or unreadable."""
+    try:
+        data = json.loads((Path(run_dir) / FAVOURITES_NAME).read_text(encoding="utf-8"))
+        return sorted({int(s) for s in data.get("seeds", [])})
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def save_favourites(run_dir: Path, seeds: Sequence[int]) -> None:
+    data = {"version": 1, "seeds": sorted({int(s) for s in seeds})}
+    atomic_write_text(Path(run_dir) / FAVOURITES_NAME, json.dumps(data) + "\n")
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation: for normal noise it keeps the norm typical, where a straight line would pass
+    through the low-norm middle of the distribution that the generator never saw (White, 2016)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    na, nb = np.linalg.norm(a64), np.linalg.norm(b64)
+    if na == 0 or nb == 0:
+        return ((1 - t) * a64 + t * b64).astype(a.dtype)
+    omega = math.acos(float(np.clip(np.dot(a64 / na, b64 / nb), -1.0, 1.0)))
+    if omega < 1e-6:
+        return ((1 - t) * a64 + t * b64).astype(a.dtype)
+    s = math.sin(omega)
+    return (math.sin((1 - t) * omega) / s * a64 + math.sin(t * omega) / s * b64).astype(a.dtype)
+
+
+def interpolate_noise(z0: np.ndarray, z1: np.ndarray, n: int, kind: str = "normal",
+                      endpoint: bool = True) -> np.ndarray:
+    """``n`` noise vectors from z0 to z1 (both included unless ``endpoint`` is False): slerp for normal noise,
+    a straight line for uniform noise (which stays inside the cube)."""
+    ts = np.linspace(0.0, 1.0, n, endpoint=endpoint)
+    if kind == "uniform":
+        return np.stack([(1 - t) * z0 + t * z1 for t in ts]).astype(np.float32)
+    return np.stack([slerp(z0, z1, float(t)) for t in ts]).astype(np.float32)
+
+
+def walk_noise(keys: np.ndarray, frames_per_segment: int = WALK_FRAMES, kind: str = "normal") -> np.ndarray:
+    """A closed loop through the key vectors (K, D): K * frames_per_segment frames, ready to play on repeat."""
+    segments = [interpolate_noise(keys[i], keys[(i + 1) % len(keys)], frames_per_segment, kind, endpoint=False)
+                for i in range(len(keys))]
+    return np.concatenate(segments)
+
+
+def _resized(image: np.ndarray, size: int | None) -> Image.Image:
+    pil = _pil(image).convert("RGB")
+    if size and size != max(pil.size):
+        scale = size / max(pil.size)
+        pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), Image.LANCZOS)
+    return pil
+
+
+def _data_uri(pil: Image.Image) -> str:
+    buf = io.BytesIO()
+    pil.save(buf, "JPEG", quality=88)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _caption(pil: Image.Image, text: str) -> Image.Image:
+    """The picture with a dark strip below it that reads ``text``."""
+    font = ImageFont.load_default()
+    strip = 18
+    out = Image.new("RGB", (pil.width, pil.height + strip), (24, 24, 28))
+    out.paste(pil, (0, 0))
+    ImageDraw.Draw(out).text((6, pil.height + 3), text, fill=(230, 230, 230), font=font)
+    return out
+
+
+def _save_gif(path: Path, frames: list[Image.Image], durations: list[int] | int) -> None:
+    # One adaptive palette from a few frames keeps colours stable from frame to frame (no flicker).
+    sample = frames[:: max(1, len(frames) // 6)]
+    mosaic = Image.new("RGB", (sample[0].width, sample[0].height * len(sample)))
+    for i, f in enumerate(sample):
+        mosaic.paste(f, (0, i * f.height))
+    palette = mosaic.quantize(255, method=Image.Quantize.MEDIANCUT)
+    quantized = [f.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for f in frames]
+    atomic_save(path, lambda f: quantized[0].save(f, "GIF", save_all=True, append_images=quantized[1:],
+                                                  duration=durations, loop=0, optimize=False, disposal=1))
+
+
+def _step_of(path: Path) -> int:
+    try:
+        return int(path.stem.split("_")[-1])
+    except ValueError:
+        return 0
+
+
+def _progress_frames(grids: list[Path]) -> list[Path]:
+    if len(grids) <= PROGRESS_FRAMES:
+        return grids
+    idx = np.unique(np.linspace(0, len(grids) - 1, PROGRESS_FRAMES).round().astype(int))
+    return [grids[i] for i in idx]
+
+
+def export_plan(run: Path, out: Path, seeds: Sequence[int], fmt: str = "png", grid: bool = False,
+                html: bool = False, gif: bool = False) -> list[Path]:
+    """Every file ``export_run`` would write for these choices (check them before writing anything)."""
+    out = Path(out)
+    files = [out / image_name(s, fmt) for s in seeds]
+    if grid:
+        files.append(out / GRID_NAME)
+    if html:
+        files.append(out / HTML_NAME)
+    if gif:
+        files.append(out / WALK_GIF)
+        if sorted(Path(run, "samples").glob("step_*.png")):
+            files.append(out / PROGRESS_GIF)
+    return files
+
+
+def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str = "png", size: int | None = None,
+               grid: bool = False, html: bool = False, gif: bool = False, overwrite: bool = False,
+               progress: Callable[[int, int], None] | None = None, seeds: Sequence[int] | None = None,
+               checkpoint: Path | None = None, device: str = "cpu") -> ExportResult:
+    """Export a gallery of a run's EMA generator into ``out``.
+
+    The images are ``seeds`` (for example the favourites) or ``n`` new samples from ``first_seed``; each is
+    seed_NNNNNN.png|jpg with its seed, run and step in its metadata, at ``size`` pixels on the long side.
+    Optionally a contact sheet (grid.png), an HTML page (index.html: thumbnails embedded, linking to the full
+    images), and GIFs (latent_walk.gif, training_progress.gif). Every target is checked before anything is
+    written: existing files are an error unless ``overwrite``. Each file is written atomically, and if the
+    export fails or is cancelled (``progress`` raising), the files it had created are removed again.
+    """
+    from gan_studio.engine.rundir import RunDir
+    from gan_studio.engine.sampling import load_generator
+
+    if fmt not in FORMATS:
+        raise GanStudioError(f"unknown image format {fmt!r}; use png or jpg")
+    if seeds is None:
+        if not 1 <= n <= 100_000:
+            raise GanStudioError(f"the number of images must be between 1 and 100000, got {n}")
+        if first_seed < 0:
+            raise GanStudioError(f"seeds are non-negative, got {first_seed}")
+        seeds = list(range(first_seed, first_seed + n))
+    else:
+        seeds = list(dict.fromkeys(int(s) for s in seeds))
+        if not seeds:
+            raise GanStudioError("no images to export: mark some favourites in the gallery, or export new samples")
+    if size is not None and not 8 <= size <= 4096:
+        raise GanStudioError(f"the image size must be between 8 and 4096 pixels, got {size}")
+    run_dir = RunDir.open(Path(run))
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GanStudioError(f"{out} is a file; choose a folder for the export")
+    targets = export_plan(run_dir.path, out, seeds, fmt, grid, html, gif)
+    existing = [p for p in targets if p.exists()]
+    if existing and not overwrite:
+        raise GanStudioError(f"{len(existing)} file(s) already exist in {out} (first: {existing[0].name}); "
+                             f"choose another folder or allow overwriting")
+    gen = load_generator(run_dir.path, checkpoint=checkpoint, device=device)
+    result = ExportResult(out=out, run_name=run_dir.path.name, step=gen.step, seeds=list(seeds))
+    grids = _progress_frames(run_dir.sample_grids()) if gif else []
+    walk_frames = (WALK_KEYS if len(seeds) >= 2 else 3) * WALK_FRAMES if gif else 0
+    total = 2 * len(seeds) + int(grid) + int(html) + walk_frames + len(grids)
+    done = 0
+
+    def tick(k: int = 1) -> None:
+        nonlocal done
+        done += k
+        if progress:
+            progress(min(done, total), total)
+
+    created = [p for p in targets if not p.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if progress:
+            progress(0, total)
+        images = gen.images(seeds, progress=lambda d, t: tick(d - done) if d > done else None)
+        done = len(seeds)
+        result.files += save_images(images, seeds, out, run_name=result.run_name, step=gen.step, fmt=fmt,
+                                    size=size, overwrite=overwrite, progress=lambda d, t: tick())
+        if grid:
+            cell = min(size or max(images.shape[1:3]), GRID_CELL_MAX)
+            cells = np.stack([np.asarray(_resized(im, cell)) for im in images])
+            result.files.append(save_grid(cells, out / GRID_NAME, overwrite=overwrite))
+            tick()
+        if gif:
+            native = max(images.shape[1:3])
+            gif_size = min(max(size or native, GIF_MIN), GIF_MAX)
+            keys = list(seeds[:WALK_KEYS]) if len(seeds) >= 2 else [seeds[0], seeds[0] + 1, seeds[0] + 2]
+            z = walk_noise(gen.noise(keys).cpu().numpy(), WALK_FRAMES, gen.config.model.noise)
+            import torch
+
+            frames = []
+            for i in range(0, len(z), 16):
+                for im in gen.images_from_noise(torch.from_numpy(z[i:i + 16])):
+                    frames.append(_resized(im, gif_size))
+                tick(min(16, len(z) - i))
+            _save_gif(out / WALK_GIF, frames, 80)
+            result.files.append(out / WALK_GIF)
+            if grids:
+                pictures = []
+                for path in grids:
+                    with Image.open(path) as im:
+                        pic = im.convert("RGB")
+                    if pic.width > GIF_MAX:
+                        pic = pic.resize((GIF_MAX, max(1, round(pic.height * GIF_MAX / pic.width))), Image.LANCZOS)
+                    pictures.append(_caption(pic, f"step {_step_of(path):,}"))
+                    tick()
+                _save_gif(out / PROGRESS_GIF, pictures, [150] * (len(pictures) - 1) + [1500])
+                result.files.append(out / PROGRESS_GIF)
+            else:
+                result.skipped.append(f"{PROGRESS_GIF}: the run has no sample grids yet")
+        if html:
+            result.files.append(_write_html(out, images, seeds, fmt, result, grid, gif and bool(grids), gif))
+            tick()
+        _shareable(result.files)
+    except BaseException:
+        for p in created:  # all or nothing: no export leaves a partial set of its own new files
+            p.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _write_html(out: Path, images: np.ndarray, seeds: Sequence[int], fmt: str, result: ExportResult,
+                grid: bool, progress_gif: bool, walk_gif: bool) -> Path:
+    run, step = html.escape(result.run_name), result.step
+    figures = []
+    for image, seed in zip(images, seeds):
+        thumb = _resized(image, THUMB_SIZE)
+        href = quote(image_name(seed, fmt))
+        figures.append(
+            f'<figure><a href="{href}"><img src="{_data_uri(thumb)}" width="{thumb.width}" height="{thumb.height}" '
+            f'alt="seed {seed}"></a><figcaption><b>seed {seed}</b><br>{run}<br>step {step:,}</figcaption></figure>')
+    extras = []
+    if grid:
+        extras.append(f'<a href="{quote(GRID_NAME)}">contact sheet</a>')
+    if walk_gif:
+        extras.append(f'<a href="{quote(WALK_GIF)}">latent walk (GIF)</a>')
+    if progress_gif:
+        extras.append(f'<a href="{quote(PROGRESS_GIF)}">training progress (GIF)</a>')
+    extra = f"<p class=more>Also here: {' · '.join(extras)}</p>" if extras else ""
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{run} — GAN Studio gallery</title>
+<style>
+body {{ background:#1f2024; color:#e4e4e4; font:14px/1.4 system-ui, sans-serif; margin:24px; }}
+h1 {{ font-weight:600; font-size:20px; margin:0 0 4px; }}
+p {{ color:#a8a8ad; margin:0 0 16px; }} a {{ color:#8cc4ff; }}
+main {{ display:flex; flex-wrap:wrap; gap:14px; }}
+figure {{ margin:0; width:{THUMB_SIZE}px; }}
+figure img {{ display:block; border-radius:4px; image-rendering:auto; background:#000; }}
+figcaption {{ font-size:11px; color:#a8a8ad; margin-top:4px; word-break:break-all; }}
+figcaption b {{ color:#e4e4e4; }}
+</style></head>
+<body>
+<h1>{run}</h1>
+<p>{len(seeds)} images from step {step:,} of the EMA generator. Click a thumbnail for the full image;
+each file carries its seed, run and step in its metadata. Made with GAN Studio.</p>
+{extra}
+<main>
+{chr(10).join(figures)}
+</main>
+</body></html>
+"""
+    path = out / HTML_NAME
+    atomic_write_text(path, page)
     return path

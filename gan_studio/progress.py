@@ -22,7 +22,8 @@ class ProgressBar:
         self.stream = stream or sys.stderr
         self.tty = getattr(self.stream, "isatty", lambda: False)()
         self.start = time.monotonic()
-        self._last_draw = 0.0
+        # A log file (not a terminal) gets its first line after one interval, so quick jobs print nothing.
+        self._last_draw = 0.0 if self.tty else self.start
         self._last_line_len = 0
 
     def update(self, done: int, total: int | None = None, fraction: float | None = None, eta: float | None = None,

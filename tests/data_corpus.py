@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import struct
 import zlib
@@ -98,3 +99,24 @@ def make_bad_input_corpus(folder: str | Path) -> dict[str, str]:
     (root / "notes.txt").write_text("not an image\n", encoding="utf-8")
     (root / ".hidden.jpg").write_bytes(_encoded(_noise(8, 8, 10), "JPEG"))
     return expected
+
+
+# --- MNIST-style array files -----------------------------------------------------------------------
+
+
+def digits(n: int) -> np.ndarray:
+    """n random 28x28 uint8 "digits" (seeded by n)."""
+    return np.random.default_rng(n).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+def write_csv(path: Path, images: np.ndarray) -> None:
+    """MNIST CSV: 784 pixel columns then a label, no header; gzipped when the name ends in .gz."""
+    rows = [",".join(map(str, list(im.ravel()) + [i % 10])) for i, im in enumerate(images)]
+    text = ("\n".join(rows) + "\n").encode()
+    path.write_bytes(gzip.compress(text) if path.suffix == ".gz" else text)
+
+
+def write_idx(path: Path, images: np.ndarray) -> None:
+    """An IDX3 unsigned-byte image file; gzipped when the name ends in .gz."""
+    data = b"\x00\x00\x08\x03" + struct.pack(">3I", *images.shape) + images.tobytes()
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)

@@ -98,3 +98,20 @@ def test_entry_point_and_module_run(tmp_path):
     for cmd in (["gan-studio", "--version"], [sys.executable, "-m", "gan_studio", "--version"]):
         result = subprocess.run(cmd, capture_output=True, text=True, cwd=Path(__file__).parents[1])
         assert result.returncode == 0 and "gan-studio" in result.stdout, result.stderr
+
+
+def test_a_messy_folder_trains_and_scan_lists_exactly_the_bad_files(capsys, tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from data_corpus import make_bad_input_corpus
+
+    folder = tmp_path / "messy"
+    expected = make_bad_input_corpus(folder)
+    bad = sorted(p for p, outcome in expected.items() if outcome == "rejected")
+    code, out, _ = run_cli(capsys, "scan", folder)
+    assert code == 0
+    listed = sorted(line.strip().split(": ", 1)[0] for line in out.splitlines()
+                    if line.startswith("    ") and ": " in line)
+    assert listed == bad
+    code, _, err = run_cli(capsys, "train", folder, *SMALL, "--steps", "2", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "finished at step 2" in err

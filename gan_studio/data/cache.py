@@ -99,7 +99,8 @@ def load_dataset(
                 f"{path} is a file: give a folder of images, or an MNIST-style file "
                 "(*-idx3-ubyte[.gz], or a .csv[.gz] of 784 pixel columns then a label)"
             )
-        return _load_arrays(path.resolve(), path.resolve().parent, [path.name], [], target, crop, params, cache, progress)
+        file = path.resolve()
+        return _load_arrays(file, file.parent, [path.name], [], target, crop, params, cache, progress)
 
     listing = list_folder(path)
     if listing.candidates:
@@ -133,26 +134,29 @@ def _load_images(
 
     h, w = stored_size(*target, crop)
     results = decode_many(listing.root, [c.path for c in listing.candidates], *target, crop, progress)
-    good = [i for i, r in enumerate(results) if isinstance(r, Decoded)]
-    decode_rejected = [Rejected(c.path, str(r)) for c, r in zip(listing.candidates, results) if not isinstance(r, Decoded)]
+    files: list[str] = []
+    pixels: list[np.ndarray] = []
+    sizes: list[tuple[int, int]] = []
+    gray = True
+    decode_rejected: list[Rejected] = []
+    for c, r in zip(listing.candidates, results):
+        if isinstance(r, Decoded):
+            files.append(c.path)
+            pixels.append(r.array)
+            sizes.append(r.source_size)
+            gray = gray and r.is_gray
+        else:
+            decode_rejected.append(Rejected(c.path, str(r)))
+    del results
     rejected = sorted(listing.rejected + decode_rejected, key=lambda r: r.path)
-    if not good:
+    if not files:
         raise NoUsableImagesError(_no_usable(listing.root, rejected), rejected)
 
-    channels = 1 if all(results[i].is_gray for i in good) else 3  # type: ignore[union-attr]
-    images = np.empty((len(good), channels, h, w), np.uint8)
-    sizes: list[tuple[int, int]] = []
-    for n, i in enumerate(good):
-        d = results[i]
-        assert isinstance(d, Decoded)
-        images[n] = d.array[:, :, :channels].transpose(2, 0, 1)  # gray-in-colour sets: already replicated
-        sizes.append(d.source_size)
-        results[i] = None  # type: ignore[call-overload]  # free as we go: peak memory stays near one copy
-    meta = {
-        "files": [listing.candidates[i].path for i in good],
-        "rejected": [[r.path, r.reason] for r in decode_rejected],
-        "source_sizes": sizes,
-    }
+    channels = 1 if gray else 3  # grayscale images in a colour set are already replicated to RGB
+    images = np.empty((len(files), channels, h, w), np.uint8)
+    for n in range(len(pixels) - 1, -1, -1):  # pop as we go: peak memory stays near one copy of the set
+        images[n] = pixels.pop()[:, :, :channels].transpose(2, 0, 1)
+    meta = {"files": files, "rejected": [[r.path, r.reason] for r in decode_rejected], "source_sizes": sizes}
     meta = _write_cache(cache, key, images, meta, listing.root)
     return _image_set(images, meta, target, rejected, listing.ignored, False, listing.root)
 

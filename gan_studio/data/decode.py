@@ -30,7 +30,6 @@ PAD_COLOUR = 0  # crop='pad' letterboxes with black: predictable, and the same f
 _RESAMPLE = Image.Resampling.LANCZOS
 _REDUCING_GAP = 3.0  # integer pre-reduction first (fast), then LANCZOS over >= 3x the target: no visible loss
 _EXIF_ORIENTATION = 0x0112
-_GRAY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 
 
 class Decoded(NamedTuple):
@@ -61,8 +60,12 @@ def decode_image(
 ) -> tuple[np.ndarray, bool, tuple[int, int]]:
     """Decode ``path`` to a uint8 (H, W, 3) array for a (height, width) target under a crop policy.
 
-    Returns (array, is_gray, source (width, height)). For crop='random' the array is
-    ``stored_size(height, width, 'random')``. Raises ImageDecodeError with a short reason for any bad file.
+    Crop policies: 'center' scales the image to cover the target and keeps the middle; 'pad' fits it
+    inside and letterboxes with black (PAD_COLOUR); 'random' is 'center' at ``stored_size`` (9/8 larger)
+    so the trainer can take random target-size crops. Alpha is composited onto white.
+
+    Returns (array, is_gray, source (width, height) after EXIF orientation).
+    Raises ImageDecodeError with a short reason for any bad file.
     """
     d = decode_full(path, height, width, crop, max_pixels)
     return d.array, d.is_gray, d.source_size
@@ -129,7 +132,7 @@ def _decode_open(im: Image.Image, height: int, width: int, crop: str, max_pixels
     if im.mode == "L":
         a = np.asarray(im)
         return Decoded(np.repeat(a[:, :, None], 3, axis=2), True, shown, mode)
-    a = np.asarray(im)
+    a = np.array(im)  # a writable copy: np.asarray of a Pillow image may be read-only
     return Decoded(a, gray_mode or _channels_equal(a), shown, mode)
 
 

@@ -113,7 +113,8 @@ def scan_folder(folder: str | os.PathLike[str], progress: Progress | None = None
     Raises DataError when the folder does not exist, is not a folder or cannot be listed.
     """
     listing = list_folder(folder)
-    results = decode_many(listing.root, [c.path for c in listing.candidates], PROBE_SIZE, PROBE_SIZE, "center", progress)
+    paths = [c.path for c in listing.candidates]
+    results = decode_many(listing.root, paths, PROBE_SIZE, PROBE_SIZE, "center", progress)
     images: list[ImageInfo] = []
     rejected = list(listing.rejected)
     for c, r in zip(listing.candidates, results):
