@@ -172,7 +172,17 @@ def config_from_args(args: argparse.Namespace):
 
 def cmd_train(args: argparse.Namespace) -> int:
     from gan_studio.engine import Trainer
+    from gan_studio.engine import distributed as dist
 
+    if dist.env_world_size() > 1:  # launched by torchrun: one process per GPU (or CPU worker, with gloo)
+        args.device = dist.init_from_env(args.device or "auto")
+    try:
+        return _train(args, Trainer)
+    finally:
+        dist.shutdown()
+
+
+def _train(args: argparse.Namespace, Trainer) -> int:
     bar = ProgressBar("loading images")
     progress = lambda done, total: bar.update(done, total)  # noqa: E731
     if args.resume:
@@ -188,7 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def drive_training(trainer) -> int:
     """Print the trainer's events; Ctrl-C (or SIGTERM) stops cleanly after the current step, with a checkpoint."""
-    from gan_studio.engine import CheckpointSaved, Failed, Finished, Preview, Started, StepStats
+    from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Preview, Started, StepStats
 
     def on_signal(signum, frame):  # first signal: stop cleanly; second: the default handler
         print("\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to abort",
@@ -198,6 +208,12 @@ def drive_training(trainer) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} \
         if _main_thread() else {}
+    if not trainer.is_main:  # under torchrun only rank 0 speaks
+        try:
+            return 1 if any(isinstance(e, Failed) for e in list(trainer.run())) else 0
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
     bar = ProgressBar("training")
     status = 1
     try:
@@ -217,6 +233,8 @@ def drive_training(trainer) -> int:
                     bar.update(event.step, extra=extra)
             elif isinstance(event, CheckpointSaved):
                 bar.message(f"  checkpoint: {event.path}")
+            elif isinstance(event, Notice):
+                bar.message(f"  note: {event.message}")
             elif isinstance(event, Preview) and event.path is not None and event.step:
                 pass  # preview grids land in RUN/samples; the bar line stays quiet
             elif isinstance(event, Finished):

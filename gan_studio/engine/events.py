@@ -52,6 +52,13 @@ class CheckpointSaved:
 
 
 @dataclass
+class Notice:
+    """Something the user should know that does not stop training (a rollback, a smaller batch)."""
+    step: int
+    message: str
+
+
+@dataclass
 class Finished:
     step: int
     run_dir: Path
@@ -66,4 +73,4 @@ class Failed:
     message: str
 
 
-Event = Started | StepStats | Preview | CheckpointSaved | Finished | Failed
+Event = Started | StepStats | Preview | CheckpointSaved | Notice | Finished | Failed

@@ -141,6 +141,13 @@ class RunDir:
     def checkpoint_list(self) -> list[tuple[int, Path]]:
         return list_checkpoints(self.checkpoints)
 
+    def remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a process killed mid-write (call only while holding the lock)."""
+        for folder in (self.path, self.samples, self.checkpoints):
+            if folder.is_dir():
+                for p in folder.glob(".*.tmp"):
+                    p.unlink(missing_ok=True)
+
     def sample_grids(self) -> list[Path]:
         return sorted(self.samples.glob("step_*.png")) if self.samples.is_dir() else []
 

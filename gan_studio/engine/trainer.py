@@ -13,6 +13,7 @@ itself never waits for the device.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import threading
 import time
@@ -27,15 +28,31 @@ from torchvision.utils import make_grid
 from gan_studio.config import RunConfig
 from gan_studio.data.sampler import DeviceImages
 from gan_studio.engine import checkpoint as ckpt
+from gan_studio.engine import distributed as dist
 from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
-from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Preview, Started, StepStats)
+from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started,
+                                     StepStats)
 from gan_studio.engine.fileio import atomic_save
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import d_loss, g_loss
 from gan_studio.engine.rundir import RunDir
 from gan_studio.errors import GanStudioError
 from gan_studio.models import CONVOLUTIONAL, build_models, sample_noise
+
+RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
+
+
+class DiscriminatorPair(torch.nn.Module):
+    """D on a real and a fake batch in one forward call, as DistributedDataParallel needs; batch norm still sees
+    the two batches separately, as in the single-process step."""
+
+    def __init__(self, d: torch.nn.Module) -> None:
+        super().__init__()
+        self.d = d
+
+    def forward(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.d(real), self.d(fake)
 
 ProgressFn = Callable[[int, int], None]
 
@@ -45,11 +62,19 @@ def load_training_images(config: RunConfig, progress: ProgressFn | None = None):
     from gan_studio.data import load_dataset
     from gan_studio.data.demo import ensure_demo_folder
 
-    source = config.data.source
-    if source == "demo":
-        source = str(ensure_demo_folder())
-    return load_dataset(source, res=config.data.res, aspect=config.data.aspect, crop=config.data.crop,
-                        progress=progress)
+    def load():
+        source = config.data.source
+        if source == "demo":
+            source = str(ensure_demo_folder())
+        return load_dataset(source, res=config.data.res, aspect=config.data.aspect, crop=config.data.crop,
+                            progress=progress)
+
+    if not dist.is_distributed():
+        return load()
+    # Rank 0 decodes and writes the cache; the others then read it instead of decoding the folder again.
+    images = load() if dist.is_main() else None
+    dist.barrier()
+    return images if images is not None else load()
 
 
 class Trainer:
@@ -75,10 +100,20 @@ class Trainer:
         fp16 = self.amp_dtype == torch.float16
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self.data = DeviceImages(images.images, (images.target_height, images.target_width), self.device,
+        self.rank, self.world = dist.rank(), dist.world_size()
+        shard = images.images[self.rank::self.world] if self.world > 1 else images.images
+        self.data = DeviceImages(shard, (images.target_height, images.target_width), self.device,
                                  flip=config.data.flip, channels_last=self.channels_last)
         # One generator for data draws and noise, so a run is a function of its seed.
-        self.gen = torch.Generator(device=self.device).manual_seed(t.seed)
+        self.gen = torch.Generator(device=self.device).manual_seed(t.seed + self.rank * RANK_SEED_STRIDE)
+        self.g_train: torch.nn.Module = self.G
+        self.d_pair: torch.nn.Module = DiscriminatorPair(self.D)
+        if self.world > 1:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.g_train = DDP(self.G, device_ids=ids)
+            self.d_pair = DDP(self.d_pair, device_ids=ids)
         preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
         self.fixed_noise = sample_noise(t.preview_n, config.model.z_dim, config.model.noise, preview_gen, self.device)
         self.step = 0
@@ -91,6 +126,9 @@ class Trainer:
         self._unpaused.set()
         self.preview_seconds: float | None = None  # extra (unsaved) previews at this interval, for a live view
         self.last_checkpoint: Path | None = None
+        self._good_state: dict[str, Any] | None = None  # the last state known finite, for a rollback
+        self._rolled_back = False
+        self.is_main = dist.is_main()
 
     # ----------------------------------------------------------------------------------------- construction
     @classmethod
@@ -99,10 +137,13 @@ class Trainer:
         """Load the data, create a run directory and build fresh models."""
         config.validate()
         images = load_training_images(config, progress)
-        run = RunDir.create(config, out=out, root=root)
-        run.write_info(source=config.data.source, n_images=len(images.files), rejected=len(images.rejected),
-                       image_shape=[images.channels, images.target_height, images.target_width],
-                       created=time.strftime("%Y-%m-%d %H:%M:%S"))
+        run = None
+        if dist.is_main():
+            run = RunDir.create(config, out=out, root=root)
+            run.write_info(source=config.data.source, n_images=len(images.files), rejected=len(images.rejected),
+                           image_shape=[images.channels, images.target_height, images.target_width],
+                           created=time.strftime("%Y-%m-%d %H:%M:%S"), world_size=dist.world_size())
+        run = RunDir(dist.broadcast_object(run.path if run else None))
         return cls(config, run, images)
 
     @classmethod
@@ -120,8 +161,10 @@ class Trainer:
             config.train.device = device
         config.validate()
         images = load_training_images(config, progress)
-        config.save(run.config_path)
-        run.truncate_stats(state["step"])  # steps logged after the checkpoint are replayed
+        if dist.is_main():
+            config.save(run.config_path)
+            run.truncate_stats(state["step"])  # steps logged after the checkpoint are replayed
+        dist.barrier()
         return cls(config, run, images, state)
 
     def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -161,16 +204,17 @@ class Trainer:
             z = sample_noise(t.batch, m.z_dim, m.noise, self.gen, self.device)
             # Only the last fake batch is reused for the generator step, so only it keeps G's graph.
             with torch.set_grad_enabled(i == t.k - 1), self._autocast():
-                fake = G(z)
+                fake = self.g_train(z)
             with self._autocast():
-                real_logits = D(real).float()
-                fake_logits = D(fake.detach()).float()
+                real_logits, fake_logits = self.d_pair(real, fake.detach())
+                real_logits, fake_logits = real_logits.float(), fake_logits.float()
                 loss_d = d_loss(real_logits, fake_logits)
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
-        D.requires_grad_(False)  # the generator step needs gradients through D, not for D's weights
+        # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
+        D.requires_grad_(False)
         with self._autocast():
             loss_g = g_loss(D(fake).float(), t.g_loss)
         self.opt_g.zero_grad(set_to_none=True)
@@ -188,11 +232,14 @@ class Trainer:
         t = self.config.train
         lock = RunLock(self.run_dir.lock_path)
         try:
-            lock.acquire()
+            if self.is_main:
+                lock.acquire()
         except GanStudioError as e:
             yield Failed(self.step, self.run_dir.path, str(e))
             return
-        self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name())
+        if self.is_main:
+            self.run_dir.remove_stale_temporaries()
+            self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name())
         start_step = self.step
         session_start = time.monotonic()
         paused_for = 0.0
@@ -204,49 +251,67 @@ class Trainer:
         try:
             yield Started(self.run_dir.path, self.step, t.steps, t.minutes, device_name(self.device),
                           self._precision_name(), len(self.images.files), self.shape)
-            if self.step == 0:
+            if self.step == 0 and self.is_main:
                 yield self._preview(save=True)
+            self._good_state = self._snapshot()
             while True:
                 if not self._unpaused.is_set():
                     pause_start = time.monotonic()
                     self._unpaused.wait()
                     paused_for += time.monotonic() - pause_start
                     window_start += time.monotonic() - pause_start
-                if self._stop.is_set():
-                    reason = "stopped"
-                    break
                 elapsed = time.monotonic() - session_start - paused_for
                 if t.steps is not None and self.step >= t.steps:
                     reason = "steps"
                     break
-                if t.minutes is not None and elapsed >= t.minutes * 60:
-                    reason = "time"
-                    break
+                # Under torchrun, ending on time or on request is agreed by all ranks every log_every steps.
+                if self.world == 1 or self.step % t.log_every == 0:
+                    time_up = t.minutes is not None and elapsed >= t.minutes * 60
+                    if dist.any_rank(time_up or self._stop.is_set(), self.device):
+                        reason = "time" if time_up else "stopped"
+                        break
 
-                acc += self.train_step()
+                try:
+                    acc += self.train_step()
+                except torch.OutOfMemoryError:
+                    yield self._halve_batch()
+                    continue
                 self.step += 1
                 window_steps += 1
 
                 if self.step % t.log_every == 0:
-                    yield self._log(acc / window_steps, window_steps, window_start, elapsed, start_step)
+                    means = dist.mean_across_ranks(acc / window_steps)
+                    if not torch.isfinite(means).all():
+                        yield self._roll_back()
+                        last_ckpt_step = self.step
+                    else:
+                        yield self._log(means, window_steps, window_start, elapsed, start_step)
                     acc.zero_()
                     window_start, window_steps = time.monotonic(), 0
                 now = time.monotonic()
-                if self.step % t.sample_every == 0:
+                if self.is_main and self.step % t.sample_every == 0:
                     yield self._preview(save=True)
                     last_preview_time = now
-                elif self.preview_seconds and now - last_preview_time >= self.preview_seconds:
+                elif self.is_main and self.preview_seconds and now - last_preview_time >= self.preview_seconds:
                     yield self._preview(save=False)
                     last_preview_time = now
                 due_by_steps = t.checkpoint_every is not None and self.step - last_ckpt_step >= t.checkpoint_every
                 due_by_time = now - last_ckpt_time >= t.checkpoint_minutes * 60
-                if due_by_steps or due_by_time:
-                    yield self._checkpoint(now - session_start - paused_for)
+                if (due_by_steps or due_by_time) and (self.world == 1 or self.step % t.log_every == 0):
+                    if self._window_is_finite(acc):
+                        yield from self._checkpoint(now - session_start - paused_for)
+                    else:
+                        yield self._roll_back()
+                        acc.zero_()
+                        window_steps = 0
                     last_ckpt_step, last_ckpt_time = self.step, now
             session = time.monotonic() - session_start - paused_for
+            if not self._window_is_finite(acc):
+                raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); "
+                                     f"the last checkpoint is intact")
             if self.step != last_ckpt_step or self.last_checkpoint is None:
-                yield self._checkpoint(session)
-            if self.step % t.sample_every != 0:
+                yield from self._checkpoint(session)
+            if self.is_main and self.step % t.sample_every != 0:
                 yield self._preview(save=True)
             yield Finished(self.step, self.run_dir.path, reason, self.seconds_before + session)
         except GanStudioError as e:
@@ -256,11 +321,53 @@ class Trainer:
                          f"out of memory on {device_name(self.device)} at batch {t.batch}; try a smaller batch "
                          f"or resolution (the last checkpoint is kept)")
         except Exception as e:  # noqa: BLE001 - any failure must reach the user as a message, with a log
-            (self.run_dir.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+            if self.is_main:
+                (self.run_dir.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
             yield Failed(self.step, self.run_dir.path,
                          f"training failed at step {self.step}: {type(e).__name__}: {e} (details in error.log)")
         finally:
             lock.release()
+
+    # ------------------------------------------------------------------------------------ faults and recovery
+    def _window_is_finite(self, acc: torch.Tensor) -> bool:
+        return bool(torch.isfinite(dist.mean_across_ranks(acc)).all())
+
+    def _snapshot(self) -> dict[str, Any]:
+        """A copy of the whole training state on the CPU, to roll back to if the game diverges."""
+        return copy.deepcopy(self.state_dict())
+
+    def _roll_back(self) -> Notice:
+        """A loss went NaN or infinite: return to the last good state with half the learning rates, once."""
+        t = self.config.train
+        bad_step = self.step
+        good = self._good_state
+        if self._rolled_back or good is None:
+            raise GanStudioError(
+                f"training diverged again at step {bad_step} after the learning rates were lowered; the last "
+                f"checkpoint is intact: try a lower learning rate or another model")
+        self._rolled_back = True
+        self._load_state(copy.deepcopy(good))  # loading may alias tensors: keep the snapshot pristine
+        t.lr_g, t.lr_d = t.lr_g / 2, t.lr_d / 2
+        for opt, lr in ((self.opt_g, t.lr_g), (self.opt_d, t.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        if self.is_main:
+            self.config.save(self.run_dir.config_path)
+            self.run_dir.truncate_stats(self.step)
+        return Notice(self.step, f"training diverged at step {bad_step} (a loss was not finite): rolled back to "
+                                 f"step {self.step} and halved the learning rates (G {t.lr_g:g}, D {t.lr_d:g})")
+
+    def _halve_batch(self) -> Notice:
+        """Out of memory in a step: free what the step held and go on with half the batch."""
+        t = self.config.train
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if t.batch <= 1:
+            raise torch.OutOfMemoryError("out of memory at batch 1")
+        t.batch //= 2
+        if self.is_main:
+            self.config.save(self.run_dir.config_path)
+        return Notice(self.step, f"out of memory on {device_name(self.device)}: continuing with batch {t.batch}")
 
     def _precision_name(self) -> str:
         return {None: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.amp_dtype]
@@ -280,12 +387,11 @@ class Trainer:
         if fractions:
             progress, eta = max(fractions)  # whichever limit comes first
             progress, eta = min(progress, 1.0), max(eta, 0.0)
-        stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch, loss_d, loss_g, d_real, d_fake,
-                          self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"], progress, eta)
-        if not all(math.isfinite(v) for v in (loss_d, loss_g)):
-            raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); the last "
-                                 f"checkpoint is intact: resume it with a lower learning rate")
-        self.run_dir.append_stats(stats.to_json())
+        stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch * self.world, loss_d, loss_g,
+                          d_real, d_fake, self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"],
+                          progress, eta)
+        if self.is_main:
+            self.run_dir.append_stats(stats.to_json())
         return stats
 
     @torch.no_grad()
@@ -316,7 +422,7 @@ class Trainer:
     def state_dict(self, session_seconds: float = 0.0) -> dict[str, Any]:
         self._calibrate_ema()
         rng: dict[str, Any] = {"torch": torch.get_rng_state(), "device_type": self.device.type,
-                               "gen": self.gen.get_state()}
+                               "gen": self.gen.get_state(), "world_size": self.world}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
@@ -331,12 +437,18 @@ class Trainer:
             "fixed_noise": self.fixed_noise.cpu(),
         }
 
-    def _checkpoint(self, session_seconds: float) -> CheckpointSaved:
+    def _checkpoint(self, session_seconds: float) -> Iterator[CheckpointSaved]:
+        """Write a checkpoint (rank 0 only); every caller has checked that the losses since the last one are
+        finite, so a diverged state never reaches a file."""
+        state = self.state_dict(session_seconds)
+        self._good_state = copy.deepcopy(state)
+        if not self.is_main:
+            return
         path = self.run_dir.checkpoints / ckpt.checkpoint_name(self.step)
-        ckpt.save_checkpoint(path, self.state_dict(session_seconds))
+        ckpt.save_checkpoint(path, state)
         ckpt.prune_checkpoints(self.run_dir.checkpoints, self.config.train.keep_last)
         self.last_checkpoint = path
-        return CheckpointSaved(self.step, path)
+        yield CheckpointSaved(self.step, path)
 
     def _load_state(self, state: dict[str, Any]) -> None:
         if list(state["image_shape"]) != list(self.shape):
@@ -358,7 +470,11 @@ class Trainer:
         self.fixed_noise = state["fixed_noise"].to(self.device)
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
-        if rng.get("device_type") == self.device.type:
+        if self.world > 1 or rng.get("world_size", 1) > 1:
+            # Under torchrun each rank has its own stream; after a resume (maybe with another number of
+            # processes) every rank starts a fresh stream derived from the seed, its rank and the step.
+            self.gen.manual_seed(self.config.train.seed + self.rank * RANK_SEED_STRIDE + self.step)
+        elif rng.get("device_type") == self.device.type:
             self.gen.set_state(rng["gen"])
             if self.device.type == "cuda" and "cuda" in rng:
                 torch.cuda.set_rng_state_all(rng["cuda"])

@@ -1,0 +1,324 @@
+"""The Dataset tab: an empty state that invites a drop (or the demo landscapes), the scan with its progress,
+then the thumbnail grid, the counts, the size range and the rejected files with their reasons."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QListView,
+                               QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter, QStackedWidget,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from gan_studio.gui.icon import app_icon
+from gan_studio.gui.tasks import Task
+from gan_studio.gui.thumbnails import ThumbnailModel
+from gan_studio.gui.widgets import label
+
+
+@dataclass
+class DatasetSummary:
+    """What the training form needs to know about the loaded folder."""
+
+    folder: Path
+    source: str  # the config's data source: the folder, or 'demo' for the built-in landscapes
+    count: int
+    rejected: list = field(default_factory=list)  # gan_studio.data.Rejected
+    ignored: int = 0
+    min_size: tuple[int, int] = (0, 0)  # (width, height) of the smallest and largest image
+    max_size: tuple[int, int] = (0, 0)
+    min_side: int = 0  # the smallest short side
+    gray: bool = False  # every image is grayscale
+    aspect: float = 1.0  # median width / height
+    images: list = field(default_factory=list, repr=False)  # gan_studio.data.ImageInfo
+
+    @property
+    def name(self) -> str:
+        return "Demo landscapes" if self.source == "demo" else self.folder.name or str(self.folder)
+
+
+def summarize(result, source: str) -> DatasetSummary:
+    images = result.images
+    ignored = sum(1 for p in result.ignored if not Path(p).name.startswith("."))
+    if not images:
+        return DatasetSummary(Path(result.root), source, 0, list(result.rejected), ignored)
+    by_area = sorted(images, key=lambda i: i.width * i.height)
+    return DatasetSummary(
+        folder=Path(result.root), source=source, count=len(images), rejected=list(result.rejected), ignored=ignored,
+        min_size=(by_area[0].width, by_area[0].height), max_size=(by_area[-1].width, by_area[-1].height),
+        min_side=min(min(i.width, i.height) for i in images),
+        gray=all(i.mode in ("1", "L", "LA", "I", "I;16", "F") for i in images),
+        aspect=statistics.median(i.width / max(i.height, 1) for i in images), images=list(images))
+
+
+class DatasetPanel(QWidget):
+    open_folder_requested = Signal()
+    demo_requested = Signal()
+    recent_requested = Signal(str)
+    train_requested = Signal()
+    loaded = Signal(object)  # DatasetSummary
+    status = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary: DatasetSummary | None = None
+        self.task: Task | None = None
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._build_empty())
+        self.stack.addWidget(self._build_busy())
+        self.stack.addWidget(self._build_loaded())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+
+    # ------------------------------------------------------------------------------------------ pages
+    def _build_empty(self) -> QWidget:
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(24, 24, 24, 24)
+        zone = QFrame()
+        zone.setProperty("role", "dropzone")
+        col = QVBoxLayout(zone)
+        col.setContentsMargins(32, 28, 32, 28)
+        col.setSpacing(10)
+        col.addStretch(1)
+        icon = QLabel()
+        icon.setPixmap(app_icon().pixmap(QSize(88, 88)))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        col.addWidget(icon)
+        title = label("Drop a folder of images here", "heading")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        col.addWidget(title)
+        hint = label("Paintings, photos or drawings: JPEG, PNG, WebP, TIFF, BMP or GIF, sub-folders included.\n"
+                     "A few hundred images are plenty to start. Nothing leaves your computer.", "hint")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        col.addWidget(hint)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.open_button = QPushButton("Open Folder…")
+        self.open_button.setProperty("primary", True)
+        self.open_button.setToolTip("Choose a folder of images (Ctrl+O)")
+        self.open_button.clicked.connect(self.open_folder_requested)
+        self.demo_button = QPushButton("Try the Demo Landscapes")
+        self.demo_button.setToolTip("300 small landscape paintings, generated on your computer: no download")
+        self.demo_button.clicked.connect(self.demo_requested)
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.demo_button)
+        buttons.addStretch(1)
+        self.error = label("", "error")
+        self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        col.addWidget(self.error)
+        col.addSpacing(6)
+        col.addLayout(buttons)
+        self.recent_title = label("Recent folders", "subheading")
+        self.recent_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recent_list = QListWidget()
+        self.recent_list.setMaximumWidth(560)
+        self.recent_list.setMaximumHeight(120)
+        self.recent_list.itemActivated.connect(lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.recent_list.itemClicked.connect(lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        col.addSpacing(12)
+        col.addWidget(self.recent_title)
+        col.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)
+        col.addStretch(2)
+        outer.addWidget(zone)
+        self.set_recent([])
+        return page
+
+    def _build_busy(self) -> QWidget:
+        page = QWidget()
+        col = QVBoxLayout(page)
+        col.setContentsMargins(48, 24, 48, 24)
+        col.addStretch(1)
+        self.busy_title = label("Checking images…", "heading")
+        self.busy_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.busy_detail = label("", "hint")
+        self.busy_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setMaximumWidth(520)
+        self.busy_bar.setTextVisible(False)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.cancel)
+        col.addWidget(self.busy_title)
+        col.addWidget(self.busy_bar, 0, Qt.AlignmentFlag.AlignHCenter)
+        col.addWidget(self.busy_detail)
+        col.addWidget(cancel, 0, Qt.AlignmentFlag.AlignHCenter)
+        col.addStretch(2)
+        return page
+
+    def _build_loaded(self) -> QWidget:
+        page = QWidget()
+        col = QVBoxLayout(page)
+        col.setContentsMargins(12, 12, 12, 8)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        self.title = label("", "heading")
+        self.counts = label("", "hint")
+        self.counts.setWordWrap(True)
+        self.counts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        titles.addWidget(self.title)
+        titles.addWidget(self.counts)
+        head.addLayout(titles, 1)
+        another = QPushButton("Open Another…")
+        another.clicked.connect(self.open_folder_requested)
+        self.train_button = QPushButton("Train on These Images")
+        self.train_button.setProperty("primary", True)
+        self.train_button.setToolTip("Go to the Train tab, with defaults chosen for this folder (Ctrl+2)")
+        self.train_button.clicked.connect(self.train_requested)
+        head.addWidget(another, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.train_button, 0, Qt.AlignmentFlag.AlignTop)
+        col.addLayout(head)
+
+        self.model = ThumbnailModel(side=104, parent=self)
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setUniformItemSizes(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.view.setBatchSize(200)
+        self.view.setIconSize(QSize(104, 104))
+        self.view.setGridSize(QSize(114, 114))
+        self.view.setSpacing(0)
+        self.view.setDragEnabled(False)
+        self.view.setAcceptDrops(False)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setModel(self.model)
+
+        self.rejected_box = QWidget()
+        rb = QVBoxLayout(self.rejected_box)
+        rb.setContentsMargins(0, 4, 0, 0)
+        self.rejected_title = label("", "subheading")
+        self.rejected_view = QTreeWidget()
+        self.rejected_view.setHeaderLabels(["File", "Why it was left out"])
+        self.rejected_view.setRootIsDecorated(False)
+        self.rejected_view.setAlternatingRowColors(True)
+        self.rejected_view.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.rejected_view.header().setStretchLastSection(True)
+        self.rejected_view.setColumnWidth(0, 260)
+        rb.addWidget(self.rejected_title)
+        rb.addWidget(self.rejected_view)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.rejected_box)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        col.addWidget(self.splitter, 1)
+        return page
+
+    # ---------------------------------------------------------------------------------------- behaviour
+    def set_recent(self, folders: list[str]) -> None:
+        self.recent_list.clear()
+        for f in folders:
+            item = QListWidgetItem(f)
+            item.setData(Qt.ItemDataRole.UserRole, f)
+            item.setToolTip(f"Open {f}")
+            self.recent_list.addItem(item)
+        visible = bool(folders)
+        self.recent_title.setVisible(visible)
+        self.recent_list.setVisible(visible)
+
+    def is_busy(self) -> bool:
+        return self.task is not None and self.task.running
+
+    def show_busy(self, title: str, detail: str = "") -> None:
+        self.busy_title.setText(title)
+        self.busy_detail.setText(detail)
+        self.busy_bar.setRange(0, 0)
+        self.stack.setCurrentIndex(1)
+
+    @Slot(int, int)
+    def set_progress(self, done: int, total: int) -> None:
+        self.busy_bar.setRange(0, max(total, 1))
+        self.busy_bar.setValue(done)
+        self.busy_detail.setText(f"{done:,} of {total:,}")
+
+    def scan(self, folder: Path, source: str | None = None) -> Task:
+        """Scan ``folder`` off the GUI thread; ``loaded`` is emitted with the summary when it is done."""
+        from gan_studio.data import scan_folder
+
+        self.cancel()
+        self.error.setVisible(False)
+        folder = Path(folder)
+        source = source or str(folder.resolve())
+        self.show_busy("Checking images…", str(folder))
+        self.status.emit(f"Checking the images in {folder}…")
+        task = Task(lambda progress: summarize(scan_folder(folder, progress), source))
+        task.progress.connect(self.set_progress)
+        task.done.connect(self._on_scanned)
+        task.failed.connect(self._on_failed)
+        task.cancelled.connect(self._on_cancelled)
+        self.task = task.start()
+        return task
+
+    def cancel(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+
+    @Slot(object)
+    def _on_scanned(self, summary: DatasetSummary) -> None:
+        self.task = None
+        self.summary = summary
+        self.title.setText(summary.name)
+        self.counts.setText(self._counts_text(summary))
+        self.counts.setToolTip(str(summary.folder))
+        root = summary.folder
+        items = []
+        for info in summary.images:
+            items.append((str(root / info.path), f"{info.path}\n{info.width} × {info.height} px · {info.mode}"))
+        self.model.set_items(items)
+        self.rejected_view.clear()
+        for r in summary.rejected:
+            item = QTreeWidgetItem([r.path, r.reason])
+            item.setToolTip(0, r.path)
+            item.setToolTip(1, r.reason)
+            self.rejected_view.addTopLevelItem(item)
+        n = len(summary.rejected)
+        self.rejected_title.setText(f"{n} file{'s' if n != 1 else ''} left out")
+        self.rejected_box.setVisible(n > 0)
+        self.train_button.setEnabled(summary.count > 0)
+        self.stack.setCurrentIndex(2)
+        if summary.count:
+            self.status.emit(f"{summary.count:,} images ready in {summary.folder}")
+        else:
+            self.status.emit(f"No usable image in {summary.folder}")
+        self.loaded.emit(summary)
+
+    def _counts_text(self, s: DatasetSummary) -> str:
+        if not s.count:
+            parts = ["No usable image in this folder"]
+        else:
+            parts = [f"{s.count:,} usable image{'s' if s.count != 1 else ''}"]
+            (w0, h0), (w1, h1) = s.min_size, s.max_size
+            parts.append(f"{w0}×{h0} px" if (w0, h0) == (w1, h1) else f"{w0}×{h0} to {w1}×{h1} px")
+            if s.gray:
+                parts.append("grayscale")
+        if s.rejected:
+            parts.append(f"{len(s.rejected)} rejected")
+        if s.ignored:
+            parts.append(f"{s.ignored} other file{'s' if s.ignored != 1 else ''} ignored")
+        return " · ".join(parts)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.task = None
+        self.summary = None
+        self.error.setText(message)
+        self.error.setVisible(True)
+        self.stack.setCurrentIndex(0)
+        self.status.emit(message)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.task = None
+        self.stack.setCurrentIndex(2 if self.summary else 0)
+        self.status.emit("Cancelled")

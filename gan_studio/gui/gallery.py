@@ -1,0 +1,358 @@
+"""The Gallery tab: pages of samples of a run's EMA generator, one per seed; a larger view on click;
+new seeds; favourites (kept in the run folder as favourites.json); a latent walk between two samples;
+and the same seeds drawn by each checkpoint, to compare the run over training."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QListView, QPushButton,
+                               QSlider, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+
+from gan_studio.gui.gallery_model import GalleryDelegate, GalleryModel, GeneratorHost, SeedRole
+from gan_studio.gui.imaging import ImageView
+from gan_studio.gui.widgets import label
+
+PAGE = 48
+
+
+class GalleryPanel(QWidget):
+    status = Signal(str)
+    export_requested = Signal()
+    page_ready = Signal()  # every sample of the page is drawn (tests wait for it)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_dir: Path | None = None
+        self.first_seed = 0
+        self.page = 0
+        self.favourites: set[int] = set()
+        self.device = "cpu"
+        self._render_task = None
+        self._generation = 0
+        self.host = GeneratorHost(self)
+        self.host.loaded.connect(self._on_generator)
+        self.host.failed.connect(self._on_error)
+
+        # ------------------------------------------------------------------------------ header
+        self.title = label("Gallery", "heading")
+        self.subtitle = label("", "hint")
+        self.checkpoint = QComboBox()
+        self.checkpoint.setToolTip("Which checkpoint draws the samples (the newest by default)")
+        self.checkpoint.activated.connect(self._checkpoint_changed)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(2)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+        head.addWidget(label("Checkpoint"))
+        head.addWidget(self.checkpoint)
+
+        self.prev_button = QPushButton("◀")
+        self.prev_button.setToolTip("Previous page (Page Up)")
+        self.prev_button.clicked.connect(lambda: self.go_page(self.page - 1))
+        self.next_button = QPushButton("▶")
+        self.next_button.setToolTip("Next page (Page Down)")
+        self.next_button.clicked.connect(lambda: self.go_page(self.page + 1))
+        for b in (self.prev_button, self.next_button):
+            b.setFixedWidth(36)
+        self.page_label = label("", "hint")
+        self.page_label.setMinimumWidth(120)
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.new_button = QPushButton("New Seeds")
+        self.new_button.setToolTip("Draw a fresh page of samples from other random seeds (Ctrl+R)")
+        self.new_button.clicked.connect(self.new_seeds)
+        self.fav_only = QCheckBox("Favourites only")
+        self.fav_only.setToolTip("Show only the samples marked as favourites")
+        self.fav_only.toggled.connect(lambda _: self.go_page(0))
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.zoom.setRange(64, 256)
+        self.zoom.setValue(128)
+        self.zoom.setFixedWidth(110)
+        self.zoom.setToolTip("Thumbnail size")
+        self.zoom.valueChanged.connect(self._zoom)
+        self.interp_button = QPushButton("Interpolate")
+        self.interp_button.setToolTip("Walk smoothly through the latent space between two selected samples "
+                                      "(Ctrl-click to select two)")
+        self.interp_button.clicked.connect(self.interpolate)
+        self.compare_button = QPushButton("Compare Checkpoints")
+        self.compare_button.setToolTip("The same seeds drawn by each saved checkpoint, and the run's sample grids "
+                                       "over training")
+        self.compare_button.clicked.connect(self.compare)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setProperty("primary", True)
+        self.export_button.setToolTip("Export favourites or new samples as files, a contact sheet, a web page or "
+                                      "GIFs (Ctrl+E)")
+        self.export_button.clicked.connect(self.export_requested)
+        bar = QHBoxLayout()
+        for w in (self.prev_button, self.page_label, self.next_button, self.new_button, self.fav_only):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        for w in (self.zoom, self.interp_button, self.compare_button, self.export_button):
+            bar.addWidget(w)
+
+        # -------------------------------------------------------------------------------- body
+        self.model = GalleryModel(self)
+        self.delegate = GalleryDelegate(128, self)
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setUniformItemSizes(True)
+        self.view.setSpacing(2)
+        self.view.setDragEnabled(False)
+        self.view.setAcceptDrops(False)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(self.delegate)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+
+        self.large = ImageView("Click a sample to see it larger")
+        self.large.setMinimumSize(200, 200)
+        self.large_caption = label("", "subheading")
+        self.large_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.fav_button = QPushButton("☆ Mark as Favourite")
+        self.fav_button.setToolTip("Favourites are kept in the run folder and can be exported together (F)")
+        self.fav_button.clicked.connect(self.toggle_favourite)
+        detail = QWidget()
+        dc = QVBoxLayout(detail)
+        dc.setContentsMargins(6, 0, 0, 0)
+        dc.addWidget(self.large, 1)
+        dc.addWidget(self.large_caption)
+        dc.addWidget(self.fav_button)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(self.view)
+        self.split.addWidget(detail)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.split.setChildrenCollapsible(False)
+
+        self.empty = label("Choose a run in the Runs tab (or finish a training) to browse what it generates.", "hint")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        body = QWidget()
+        bc = QVBoxLayout(body)
+        bc.setContentsMargins(0, 0, 0, 0)
+        bc.addLayout(bar)
+        bc.addWidget(self.split, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(body)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(12, 12, 12, 8)
+        col.addLayout(head)
+        col.addWidget(self.stack, 1)
+
+        QShortcut(QKeySequence("F"), self.view, self.toggle_favourite)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.MoveToPreviousPage), self, lambda: self.go_page(self.page - 1))
+        QShortcut(QKeySequence(QKeySequence.StandardKey.MoveToNextPage), self, lambda: self.go_page(self.page + 1))
+        self._zoom(128)
+        self._update_controls()
+
+    # -------------------------------------------------------------------------------------- run
+    def open_run(self, run_dir: str | Path, device: str = "cpu") -> None:
+        from gan_studio.engine import RunDir
+        from gan_studio.export import load_favourites
+
+        run = RunDir.open(Path(run_dir))
+        self.run_dir, self.device = run.path, device
+        self.favourites = set(load_favourites(run.path))
+        self.title.setText(run.path.name)
+        self.checkpoint.clear()
+        cps = run.checkpoint_list()
+        for i, (step, path) in enumerate(reversed(cps)):
+            self.checkpoint.addItem(f"step {step:,}" + (" (newest)" if i == 0 else ""), str(path))
+        self.first_seed, self.page = 0, 0
+        self.model.set_seeds([], set())
+        self.large.set_image(None)
+        self.large_caption.setText("")
+        self.stack.setCurrentIndex(1)
+        if not cps:
+            self.subtitle.setText("This run has no checkpoint yet")
+            return
+        self.subtitle.setText("Loading the generator…")
+        self.host.load(run.path, None, device)
+        self._update_controls()
+
+    def refresh_checkpoints(self) -> None:
+        """A training of this run saved new checkpoints: list them (the view keeps its checkpoint)."""
+        if self.run_dir is not None:
+            current = self.checkpoint.currentData()
+            self.open_run(self.run_dir, self.device)
+            i = self.checkpoint.findData(current)
+            if i > 0:
+                self.checkpoint.setCurrentIndex(i)
+                self._checkpoint_changed(i)
+
+    @Slot(int)
+    def _checkpoint_changed(self, index: int) -> None:
+        if self.run_dir is None or index < 0:
+            return
+        path = self.checkpoint.itemData(index)
+        self.subtitle.setText("Loading the generator…")
+        self.host.load(self.run_dir, Path(path) if index > 0 else None, self.device)
+
+    @Slot(int)
+    def _on_generator(self, step: int) -> None:
+        self.subtitle.setText(f"EMA generator at step {step:,} · each image is a function of its seed")
+        self.go_page(self.page)
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self.subtitle.setText(message)
+        self.status.emit(message)
+
+    # ------------------------------------------------------------------------------------- pages
+    def page_seeds(self, page: int) -> list[int]:
+        if self.fav_only.isChecked():
+            favs = sorted(self.favourites)
+            return favs[page * PAGE:(page + 1) * PAGE]
+        start = self.first_seed + page * PAGE
+        return list(range(start, start + PAGE))
+
+    def go_page(self, page: int) -> None:
+        if self.run_dir is None:
+            return
+        pages = self._page_count()
+        page = max(0, page if pages is None else min(page, max(pages - 1, 0)))
+        self.page = page
+        seeds = self.page_seeds(page)
+        self.model.set_seeds(seeds, self.favourites)
+        self._update_controls()
+        if self.host.generator is None or not seeds:
+            return
+        self._generation += 1
+        generation = self._generation
+        if self._render_task is not None:
+            self._render_task.cancel()
+        task = self.host.render(seeds)
+        task.done.connect(lambda result, g=generation: self._on_rendered(g, result))
+        task.failed.connect(self._on_error)
+        self._render_task = task
+
+    def _page_count(self) -> int | None:
+        if self.fav_only.isChecked():
+            return (len(self.favourites) + PAGE - 1) // PAGE
+        return None
+
+    def _on_rendered(self, generation: int, result: list) -> None:
+        if generation != self._generation:
+            return
+        for seed, image in result:
+            self.model.set_pixmap(seed, QPixmap.fromImage(image))
+        self._selection_changed()
+        self.page_ready.emit()
+
+    @Slot()
+    def new_seeds(self) -> None:
+        if self.fav_only.isChecked():
+            self.fav_only.setChecked(False)
+        self.first_seed = random.randrange(0, 10_000_000 // PAGE) * PAGE
+        self.go_page(0)
+        self.status.emit(f"New seeds from {self.first_seed:,}")
+
+    def _zoom(self, side: int) -> None:
+        self.delegate.side = side
+        self.view.setGridSize(QSize(side + 12, side + 28))
+        self.view.doItemsLayout()
+
+    # ------------------------------------------------------------------------------- selection
+    def selected_seeds(self) -> list[int]:
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedIndexes())
+        return [self.model.items[r].seed for r in rows]
+
+    def select_seeds(self, seeds: list[int]) -> None:
+        sm = self.view.selectionModel()
+        sm.clearSelection()
+        for row, item in enumerate(self.model.items):
+            if item.seed in seeds:
+                sm.select(self.model.index(row), QItemSelectionModel.SelectionFlag.Select)
+
+    @Slot()
+    def _selection_changed(self, *_) -> None:
+        current = self.view.currentIndex()
+        seeds = self.selected_seeds()
+        seed = current.data(SeedRole) if current.isValid() and current.data(SeedRole) in seeds else \
+            (seeds[-1] if seeds else None)
+        item = next((i for i in self.model.items if i.seed == seed), None)
+        if item is not None and item.pixmap is not None:
+            self.large.set_image(item.pixmap)
+            self.large_caption.setText(f"Seed {seed} · step {self.host.step:,}")
+        elif item is None:
+            self.large.set_image(None)
+            self.large_caption.setText("")
+        self._update_controls()
+
+    def _current_seed(self) -> int | None:
+        seeds = self.selected_seeds()
+        current = self.view.currentIndex()
+        if current.isValid() and current.data(SeedRole) in seeds:
+            return current.data(SeedRole)
+        return seeds[-1] if seeds else None
+
+    @Slot()
+    def toggle_favourite(self) -> None:
+        from gan_studio.export import save_favourites
+
+        seed = self._current_seed()
+        if seed is None or self.run_dir is None:
+            return
+        fav = seed not in self.favourites
+        (self.favourites.add if fav else self.favourites.discard)(seed)
+        try:
+            save_favourites(self.run_dir, self.favourites)
+        except OSError as e:
+            self.status.emit(f"Could not save the favourites: {e}")
+        self.model.set_favourite(seed, fav)
+        self._update_controls()
+        self.status.emit(f"Seed {seed} {'marked as favourite' if fav else 'no longer a favourite'} "
+                         f"({len(self.favourites)} favourite{'s' if len(self.favourites) != 1 else ''})")
+
+    def _update_controls(self) -> None:
+        has_run = self.run_dir is not None and self.host.generator is not None
+        seeds = self.selected_seeds()
+        pages = self._page_count()
+        page_seeds = self.model.seeds()
+        if self.fav_only.isChecked():
+            text = f"Favourites: page {self.page + 1} of {max(pages or 1, 1)}" if self.favourites else "No favourites"
+        elif page_seeds:
+            text = f"Seeds {page_seeds[0]:,}–{page_seeds[-1]:,}"
+        else:
+            text = ""
+        self.page_label.setText(text)
+        self.prev_button.setEnabled(has_run and self.page > 0)
+        self.next_button.setEnabled(has_run and (pages is None or self.page + 1 < pages))
+        self.new_button.setEnabled(has_run)
+        self.interp_button.setEnabled(has_run and len(seeds) == 2)
+        self.compare_button.setEnabled(self.run_dir is not None)
+        self.export_button.setEnabled(has_run)
+        seed = self._current_seed()
+        self.fav_button.setEnabled(seed is not None)
+        self.fav_button.setText("★ Favourite" if seed in self.favourites else "☆ Mark as Favourite")
+
+    # --------------------------------------------------------------------------------- dialogs
+    @Slot()
+    def interpolate(self) -> None:
+        from gan_studio.gui.gallery_dialogs import InterpolationDialog
+
+        seeds = self.selected_seeds()
+        if len(seeds) != 2 or self.host.generator is None:
+            self.status.emit("Select two samples (Ctrl-click) to interpolate between them")
+            return
+        self.interp_dialog = InterpolationDialog(self.host, seeds[0], seeds[1], self)
+        self.interp_dialog.show()
+
+    @Slot()
+    def compare(self) -> None:
+        from gan_studio.gui.gallery_dialogs import CompareDialog
+
+        if self.run_dir is None:
+            return
+        seeds = self.selected_seeds() or self.model.seeds()
+        self.compare_dialog = CompareDialog(self.run_dir, seeds[:8] or list(range(8)), self.device, self)
+        self.compare_dialog.show()

@@ -1,0 +1,184 @@
+"""Two gallery windows: a latent walk between two samples (played as an animation, scrubbed with a slider),
+and a comparison of checkpoints (the same seeds drawn by each saved checkpoint, plus the run's sample grids
+over training on a timeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QScrollArea, QSlider, QTabWidget, QVBoxLayout, QWidget)
+
+from gan_studio.gui.imaging import ImageView, qimage_from_array, scaled_image
+from gan_studio.gui.tasks import Task
+from gan_studio.gui.widgets import label
+
+FRAMES = 24
+
+
+class InterpolationDialog(QDialog):
+    def __init__(self, host, seed_a: int, seed_b: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Latent walk: seed {seed_a} → seed {seed_b}")
+        self.resize(560, 620)
+        self.frames: list[QPixmap] = []
+        self.index, self.direction = 0, 1
+        self.view = ImageView("Walking from one sample to the other…")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, FRAMES - 1)
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._show)
+        self.play = QPushButton("Pause")
+        self.play.setEnabled(False)
+        self.play.clicked.connect(self._toggle)
+        note = label("Spherical interpolation between the two noise vectors: every frame is a picture the "
+                     "generator could have drawn.", "hint")
+        note.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(label(f"seed {seed_a}", "hint"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(label(f"seed {seed_b}", "hint"))
+        row.addWidget(self.play)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addWidget(self.view, 1)
+        col.addLayout(row)
+        col.addWidget(note)
+        col.addWidget(close)
+        self.timer = QTimer(self)
+        self.timer.setInterval(90)
+        self.timer.timeout.connect(self._tick)
+        self.task: Task = host.interpolate(seed_a, seed_b, FRAMES)
+        self.task.done.connect(self._on_frames)
+        self.task.failed.connect(lambda m: self.view.set_image(None, m))
+
+    @Slot(object)
+    def _on_frames(self, images: list[QImage]) -> None:
+        self.frames = [QPixmap.fromImage(scaled_image(im, 512)) for im in images]
+        self.slider.setEnabled(True)
+        self.play.setEnabled(True)
+        self._show(0)
+        self.timer.start()
+
+    def _show(self, i: int) -> None:
+        if self.frames:
+            self.index = i
+            self.view.set_image(self.frames[i], f"frame {i + 1} of {len(self.frames)}")
+            if self.slider.value() != i:
+                self.slider.blockSignals(True)
+                self.slider.setValue(i)
+                self.slider.blockSignals(False)
+
+    def _tick(self) -> None:
+        i = self.index + self.direction
+        if i < 0 or i >= len(self.frames):
+            self.direction = -self.direction
+            i = self.index + self.direction
+        self._show(max(0, min(i, len(self.frames) - 1)))
+
+    def _toggle(self) -> None:
+        if self.timer.isActive():
+            self.timer.stop()
+            self.play.setText("Play")
+        else:
+            self.timer.start()
+            self.play.setText("Pause")
+
+    def done(self, result: int) -> None:
+        self.timer.stop()
+        self.task.cancel()
+        super().done(result)
+
+
+class CompareDialog(QDialog):
+    def __init__(self, run_dir: Path, seeds: list[int], device: str = "cpu", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from gan_studio.engine import RunDir
+
+        self.run = RunDir.open(run_dir)
+        self.seeds = seeds
+        self.setWindowTitle(f"Compare checkpoints: {self.run.path.name}")
+        self.resize(900, 620)
+        tabs = QTabWidget()
+
+        # the same seeds, drawn by every checkpoint
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setSpacing(6)
+        self.grid.addWidget(label("Drawing the samples with each checkpoint…", "hint"), 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.grid_host)
+        tabs.addTab(scroll, "Checkpoints")
+
+        # the fixed-noise grids saved while training
+        timeline = QWidget()
+        tc = QVBoxLayout(timeline)
+        self.grids = self.run.sample_grids()
+        self.timeline_view = ImageView("This run saved no sample grids yet")
+        self.timeline_slider = QSlider(Qt.Orientation.Horizontal)
+        self.timeline_slider.setRange(0, max(len(self.grids) - 1, 0))
+        self.timeline_slider.valueChanged.connect(self._show_grid)
+        tc.addWidget(self.timeline_view, 1)
+        tc.addWidget(self.timeline_slider)
+        tabs.addTab(timeline, "Training timeline")
+        if self.grids:
+            self.timeline_slider.setValue(len(self.grids) - 1)
+            self._show_grid(len(self.grids) - 1)
+
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addWidget(tabs, 1)
+        col.addWidget(close)
+
+        checkpoints = self.run.checkpoint_list()
+        run_path = self.run.path
+
+        def job(progress):
+            from gan_studio.engine import load_generator
+
+            rows = []
+            for i, (step, path) in enumerate(checkpoints):
+                gen = load_generator(run_path, checkpoint=path, device=device)
+                rows.append((step, [qimage_from_array(im) for im in gen.images(seeds)]))
+                progress(i + 1, len(checkpoints))
+            return rows
+
+        self.task = Task(job, "gallery", self).start()
+        self.task.done.connect(self._on_rows)
+        self.task.failed.connect(lambda m: self.grid.addWidget(label(m, "error"), 1, 0))
+
+    @Slot(object)
+    def _on_rows(self, rows: list) -> None:
+        while self.grid.count():
+            w = self.grid.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        for c, seed in enumerate(self.seeds):
+            head = label(f"seed {seed}", "hint")
+            head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.grid.addWidget(head, 0, c + 1)
+        for r, (step, images) in enumerate(rows, 1):
+            self.grid.addWidget(label(f"step {step:,}", "subheading"), r, 0)
+            for c, image in enumerate(images):
+                cell = QLabel()
+                cell.setPixmap(QPixmap.fromImage(scaled_image(image, 96)))
+                cell.setToolTip(f"seed {self.seeds[c]} at step {step:,}")
+                self.grid.addWidget(cell, r, c + 1)
+        if not rows:
+            self.grid.addWidget(label("This run has no checkpoint yet.", "hint"), 1, 0)
+        self.grid.setRowStretch(len(rows) + 1, 1)
+        self.grid.setColumnStretch(len(self.seeds) + 1, 1)
+
+    def _show_grid(self, i: int) -> None:
+        if 0 <= i < len(self.grids):
+            path = self.grids[i]
+            self.timeline_view.set_image(QImage(str(path)), f"step {int(path.stem.split('_')[-1]):,}")
+
+    def done(self, result: int) -> None:
+        self.task.cancel()
+        super().done(result)

@@ -1,0 +1,205 @@
+"""The gallery's model/view parts: one item per seed (its picture arrives when generated), a delegate that
+draws the picture, its seed and a favourite star, and the host of a run's generator, which draws pictures on
+the 'gallery' pool (one job at a time, so the generator is never used by two threads at once)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPixmap, QPolygonF
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+
+from gan_studio.gui.imaging import qimage_from_array
+from gan_studio.gui.style import FAVOURITE
+from gan_studio.gui.tasks import Task
+
+SeedRole = Qt.ItemDataRole.UserRole
+FavouriteRole = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass
+class GalleryItem:
+    seed: int
+    pixmap: QPixmap | None = None
+    favourite: bool = False
+
+
+class GalleryModel(QAbstractListModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.items: list[GalleryItem] = []
+
+    def set_seeds(self, seeds: Sequence[int], favourites: set[int]) -> None:
+        self.beginResetModel()
+        self.items = [GalleryItem(s, None, s in favourites) for s in seeds]
+        self.endResetModel()
+
+    def seeds(self) -> list[int]:
+        return [i.seed for i in self.items]
+
+    def set_pixmap(self, seed: int, pixmap: QPixmap) -> None:
+        for row, item in enumerate(self.items):
+            if item.seed == seed:
+                item.pixmap = pixmap
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+    def set_favourite(self, seed: int, favourite: bool) -> None:
+        for row, item in enumerate(self.items):
+            if item.seed == seed:
+                item.favourite = favourite
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx, [FavouriteRole])
+
+    def ready_count(self) -> int:
+        return sum(1 for i in self.items if i.pixmap is not None)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        item = self.items[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return item.pixmap
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"seed {item.seed}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Seed {item.seed}" + (" ★ favourite" if item.favourite else "") + \
+                "\nClick to enlarge, F to mark as favourite, Ctrl-click a second one to interpolate"
+        if role == SeedRole:
+            return item.seed
+        if role == FavouriteRole:
+            return item.favourite
+        return None
+
+
+def star_path(center: QPointF, r: float) -> QPainterPath:
+    import math
+
+    points = []
+    for i in range(10):
+        rr = r if i % 2 == 0 else r * 0.45
+        a = -math.pi / 2 + i * math.pi / 5
+        points.append(QPointF(center.x() + rr * math.cos(a), center.y() + rr * math.sin(a)))
+    path = QPainterPath()
+    path.addPolygon(QPolygonF(points))
+    path.closeSubpath()
+    return path
+
+
+class GalleryDelegate(QStyledItemDelegate):
+    def __init__(self, side: int = 128, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.side = side
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802
+        return QSize(self.side + 12, self.side + 28)
+
+    def paint(self, p: QPainter, option, index) -> None:
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        r = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pal = option.palette
+        if selected:
+            p.setBrush(pal.color(QPalette.ColorRole.Highlight))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(QRectF(r).adjusted(2, 2, -2, -2), 8, 8)
+        img = QRect(r.x() + (r.width() - self.side) // 2, r.y() + 6, self.side, self.side)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            size = pm.size().scaled(img.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(img.x() + (img.width() - size.width()) // 2, img.y() + (img.height() - size.height()) // 2,
+                           size.width(), size.height())
+            p.drawPixmap(target, pm)
+        else:
+            p.setBrush(QColor("#2c2e33"))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(QRectF(img), 4, 4)
+        seed = index.data(SeedRole)
+        p.setPen(pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText))
+        f = QFont(option.font)
+        f.setPointSizeF(max(7.5, f.pointSizeF() - 1))
+        p.setFont(f)
+        p.drawText(QRect(r.x(), img.bottom() + 3, r.width(), 18), Qt.AlignmentFlag.AlignHCenter, f"seed {seed}")
+        if index.data(FavouriteRole):
+            star = star_path(QPointF(img.right() - 11, img.top() + 11), 9)
+            p.setPen(QColor(0, 0, 0, 160))
+            p.setBrush(FAVOURITE)
+            p.drawPath(star)
+        p.restore()
+
+
+class GeneratorHost(QObject):
+    """The EMA generator of one run and checkpoint, loaded and used only on the 'gallery' pool."""
+
+    loaded = Signal(int)  # step of the loaded checkpoint
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.run_dir: Path | None = None
+        self.checkpoint: Path | None = None
+        self.generator = None  # LoadedGenerator, touched only by gallery-pool jobs
+        self.step = 0
+        self.noise_kind = "normal"
+        self._task: Task | None = None
+
+    def load(self, run_dir: Path, checkpoint: Path | None = None, device: str = "cpu") -> Task:
+        from gan_studio.engine import load_generator
+
+        self.run_dir, self.checkpoint = Path(run_dir), checkpoint
+        self.generator = None
+
+        def job(progress):
+            return load_generator(run_dir, checkpoint=checkpoint, device=device)
+
+        task = Task(job, "gallery", self)
+        task.done.connect(self._on_loaded)
+        task.failed.connect(self.failed)
+        self._task = task.start()
+        return task
+
+    def _on_loaded(self, generator) -> None:
+        if self.run_dir is None or Path(generator.run_dir) != self.run_dir:
+            return
+        self.generator = generator
+        self.step = generator.step
+        self.noise_kind = generator.config.model.noise
+        self.loaded.emit(generator.step)
+
+    def render(self, seeds: Sequence[int]) -> Task:
+        """A task whose result is [(seed, QImage)]; the QImages are made on the pool thread."""
+        generator, seeds = self.generator, list(seeds)
+
+        def job(progress):
+            out = []
+            for i in range(0, len(seeds), 16):
+                chunk = seeds[i:i + 16]
+                for s, im in zip(chunk, generator.images(chunk)):
+                    out.append((s, qimage_from_array(im)))
+                progress(len(out), len(seeds))
+            return out
+
+        return Task(job, "gallery", self).start()
+
+    def interpolate(self, seed_a: int, seed_b: int, frames: int = 24) -> Task:
+        """A task whose result is [QImage] walking from seed_a to seed_b (slerp for normal noise)."""
+        generator, kind = self.generator, self.noise_kind
+
+        def job(progress):
+            import torch
+
+            from gan_studio.export import interpolate_noise
+
+            za, zb = generator.noise([seed_a, seed_b]).cpu().numpy()
+            z = torch.from_numpy(interpolate_noise(za, zb, frames, kind))
+            return [qimage_from_array(im) for im in generator.images_from_noise(z)]
+
+        return Task(job, "gallery", self).start()

@@ -1,0 +1,406 @@
+"""The Train tab: the options form, Start / Pause / Resume / Stop, a progress bar with the ETA and images/s,
+the live preview of the fixed-noise samples and the charts of the losses and of D's outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+
+from gan_studio.errors import GanStudioError
+from gan_studio.gui.charts import LineChart
+from gan_studio.gui.imaging import ImageView
+from gan_studio.gui.style import SERIES
+from gan_studio.gui.training_form import TrainingForm
+from gan_studio.gui.widgets import label
+from gan_studio.gui.worker import TrainingSession, TrainingWorker
+from gan_studio.progress import format_duration
+
+PROGRESS_SCALE = 1000
+
+
+class TrainingPanel(QWidget):
+    status = Signal(str)  # a status-bar message
+    state_changed = Signal(str)  # 'idle' | 'loading' | 'training' | 'paused' | 'stopping'
+    run_started = Signal(str)  # run folder
+    run_ended = Signal(str)  # run folder (finished, stopped or failed)
+    preview_shown = Signal(int)  # step of the preview now on screen (tests wait for it)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dataset = None  # DatasetSummary
+        self.resume_dir: Path | None = None
+        self.session: TrainingSession | None = None
+        self.state = "idle"
+        self.engine_ready = False
+        self.run_dir: Path | None = None
+        self.last_step = 0
+        self.total_steps: int | None = None
+
+        # ------------------------------------------------------------------------------- left: the form
+        self.form = TrainingForm()
+        self.start_button = QPushButton("Start Training")
+        self.start_button.setProperty("primary", True)
+        self.start_button.setToolTip("Start training with these options (Ctrl+Return)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause or resume training (Ctrl+P)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop training and save a checkpoint; the run can be continued later (Ctrl+.)")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 2)
+        buttons.addWidget(self.pause_button, 1)
+        buttons.addWidget(self.stop_button, 1)
+        self.error = label("", "error")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        left = QWidget()
+        lc = QVBoxLayout(left)
+        lc.setContentsMargins(8, 8, 4, 8)
+        self.dataset_label = label("No images yet: load a folder in the Dataset tab.", "hint")
+        self.dataset_label.setWordWrap(True)
+        self.new_run_button = QPushButton("New Run Instead")
+        self.new_run_button.setToolTip("Leave this run as it is and set up a new one on the loaded images")
+        self.new_run_button.clicked.connect(self.new_run_mode)
+        head = QHBoxLayout()
+        head.addWidget(self.dataset_label, 1)
+        head.addWidget(self.new_run_button)
+        lc.addLayout(head)
+        lc.addWidget(self.form, 1)
+        lc.addWidget(self.error)
+        lc.addLayout(buttons)
+        left.setMinimumWidth(300)
+
+        # ------------------------------------------------------------------------- right: the monitor
+        self.headline = label("Ready", "subheading")
+        self.run_link = label("", "hint")
+        self.run_link.setTextFormat(Qt.TextFormat.RichText)
+        self.run_link.setOpenExternalLinks(True)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, PROGRESS_SCALE)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.progress.setTextVisible(True)
+        self.preview = ImageView("Samples from the generator appear here while it learns: "
+                                 "the same noise every time, so you can watch the pictures form.")
+        self.loss_chart = LineChart("Losses", [("D loss", SERIES["D loss"]), ("G loss", SERIES["G loss"])])
+        self.d_chart = LineChart("Discriminator outputs", [("D(x)", SERIES["D(x)"]), ("D(G(z))", SERIES["D(G(z))"])],
+                                 y_range=(0.0, 1.0), references=[(0.5, "equilibrium ½")])
+        self.loss_chart.setToolTip("Discriminator and generator losses. They need not go down: in a healthy GAN "
+                                   "they settle and wobble while the samples improve.")
+        self.d_chart.setToolTip("D's average belief that real images (D(x)) and generated ones (D(G(z))) are real. "
+                                "At the game's equilibrium both are ½ (Goodfellow et al., 2014).")
+        charts = QWidget()
+        ch = QHBoxLayout(charts)
+        ch.setContentsMargins(0, 0, 0, 0)
+        ch.addWidget(self.loss_chart)
+        ch.addWidget(self.d_chart)
+        self.monitor_split = QSplitter(Qt.Orientation.Vertical)
+        self.monitor_split.addWidget(self.preview)
+        self.monitor_split.addWidget(charts)
+        self.monitor_split.setStretchFactor(0, 3)
+        self.monitor_split.setStretchFactor(1, 2)
+        self.monitor_split.setChildrenCollapsible(False)
+        right = QWidget()
+        rc = QVBoxLayout(right)
+        rc.setContentsMargins(4, 8, 8, 8)
+        top = QHBoxLayout()
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.run_link)
+        rc.addLayout(top)
+        rc.addWidget(self.progress)
+        rc.addWidget(self.monitor_split, 1)
+
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.addWidget(left)
+        self.split.addWidget(right)
+        self.split.setStretchFactor(0, 0)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([340, 760])
+        self.split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.split)
+        self._set_state("idle")
+
+    # ------------------------------------------------------------------------------------ inputs
+    def set_engine_ready(self, devices: list[tuple[str, str]], models: list[tuple[str, str]]) -> None:
+        self.engine_ready = True
+        self.form.set_devices(devices)
+        self.form.set_models(models)
+        self.gpu = any(v not in ("auto", "cpu") for v, _ in devices)
+        self._set_state(self.state)
+
+    def set_dataset(self, summary, apply_defaults: bool = True) -> None:
+        self.dataset = summary
+        if self.state == "idle":
+            self._leave_resume()
+        if apply_defaults and summary.count:
+            self.form.apply_dataset_defaults(summary, getattr(self, "gpu", False))
+        self._describe_source()
+        self._set_state(self.state)
+
+    def _describe_source(self) -> None:
+        if self.resume_dir is not None:
+            self.dataset_label.setText(f"Run <b>{self.resume_dir.name}</b>")
+        elif self.dataset is not None and self.dataset.count:
+            self.dataset_label.setText(f"<b>{self.dataset.name}</b>: {self.dataset.count:,} images")
+        else:
+            self.dataset_label.setText("No images yet: load a folder in the Dataset tab.")
+
+    def open_run(self, run_dir: Path) -> None:
+        """Show a past run (its curves and newest samples) ready to continue training."""
+        from gan_studio.engine import RunDir
+
+        if self.is_active():
+            return
+        run = RunDir.open(run_dir)
+        config = run.config()
+        cps = run.checkpoint_list()
+        step = cps[-1][0] if cps else 0
+        self.resume_dir = run.path
+        self.run_dir = run.path
+        self.form.set_resume(config, step, run.path.name)
+        self._describe_source()
+        self._load_history(run)
+        self._set_run_link(run.path)
+        self.headline.setText(f"Step {step:,}" + ("" if cps else " (no checkpoint yet: cannot continue)"))
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Trained to step {step:,}")
+        self._set_state("idle")
+
+    def _leave_resume(self) -> None:
+        if self.resume_dir is not None:
+            self.resume_dir = None
+            self.form.clear_resume()
+            self._describe_source()
+
+    @Slot()
+    def new_run_mode(self) -> None:
+        if not self.is_active():
+            self._leave_resume()
+            self.headline.setText("Ready")
+            self.run_link.setText("")
+            self.progress.setFormat("")
+            self.progress.setValue(0)
+            self._set_state("idle")
+
+    def _load_history(self, run) -> None:
+        stats = run.read_stats()
+        self.loss_chart.clear()
+        self.d_chart.clear()
+        if stats:
+            steps = [r.get("step", 0) for r in stats]
+            self.loss_chart.extend(steps, [[r.get("loss_d", float("nan")) for r in stats],
+                                           [r.get("loss_g", float("nan")) for r in stats]])
+            self.d_chart.extend(steps, [[r.get("d_real", float("nan")) for r in stats],
+                                        [r.get("d_fake", float("nan")) for r in stats]])
+        grids = run.sample_grids()
+        if grids:
+            image = QImage(str(grids[-1]))
+            step = int(grids[-1].stem.split("_")[-1])
+            self.preview.set_image(image, f"Step {step:,} · the generator on its fixed noise")
+        else:
+            self.preview.set_image(None)
+
+    # ---------------------------------------------------------------------------------- controls
+    def is_active(self) -> bool:
+        return self.session is not None
+
+    def can_start(self) -> bool:
+        if not self.engine_ready or self.is_active():
+            return False
+        return self.resume_dir is not None or (self.dataset is not None and self.dataset.count > 0)
+
+    @Slot()
+    def start(self) -> None:
+        if not self.can_start():
+            return
+        self.error.setVisible(False)
+        v = self.form.values()
+        try:
+            if self.resume_dir is not None:
+                worker = TrainingWorker(resume=self.resume_dir,
+                                        steps=None if v["by_minutes"] else v["steps"],
+                                        minutes=v["minutes"] if v["by_minutes"] else None,
+                                        device=v["device"])
+            else:
+                config = self.form.to_config(self.dataset.source)
+                worker = TrainingWorker(config=config)
+                self.loss_chart.clear()
+                self.d_chart.clear()
+                self.preview.set_image(None)
+        except GanStudioError as e:
+            self._show_error(str(e))
+            return
+        self.session = TrainingSession(worker, self)
+        worker.loading.connect(self._on_loading)
+        worker.started.connect(self._on_started)
+        worker.stats.connect(self._on_stats)
+        worker.preview.connect(self._on_preview)
+        worker.checkpoint.connect(self._on_checkpoint)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        self.session.ended.connect(self._on_ended)
+        self.headline.setText("Loading the images…")
+        self.progress.setRange(0, 0)
+        self._set_state("loading")
+        self.session.start()
+        self.status.emit("Loading the images…")
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.session is None or self.state not in ("training", "paused", "loading"):
+            return
+        paused = not self.session.worker.paused
+        self.session.set_paused(paused)
+        self._set_state("paused" if paused else "training")
+        self.status.emit(f"Paused at step {self.last_step:,}" if paused else "Training resumed")
+        if paused:
+            self.progress.setFormat(f"Paused at step {self.last_step:,}")
+
+    @Slot()
+    def stop(self) -> None:
+        if self.session is None or self.state == "stopping":
+            return
+        self.session.stop()
+        self._set_state("stopping")
+        self.headline.setText("Stopping: saving a checkpoint…")
+        self.status.emit("Stopping after this step and saving a checkpoint…")
+
+    def shutdown(self, msecs: int = 120000) -> bool:
+        """Stop and join the worker (closing the window, end of a test)."""
+        if self.session is None:
+            return True
+        self.session.stop()
+        ok = self.session.wait(msecs)
+        return ok
+
+    # ------------------------------------------------------------------------------ worker events
+    @Slot(int, int)
+    def _on_loading(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"Loading images: {done:,} of {total:,}")
+
+    @Slot(object)
+    def _on_started(self, e) -> None:
+        self.run_dir = Path(e.run_dir)
+        self.total_steps = e.total_steps
+        self.last_step = e.step
+        self.progress.setRange(0, PROGRESS_SCALE)
+        self.progress.setValue(0)
+        length = f"to step {e.total_steps:,}" if e.total_steps else f"for {e.minutes:g} min" if e.minutes else ""
+        c, h, w = e.image_shape
+        self.headline.setText(f"Training on {e.n_images:,} images of {w}×{h} · {e.device}")
+        self.headline.setToolTip(f"{e.precision}, from step {e.step:,} {length}")
+        self._set_run_link(self.run_dir)
+        if self.state == "loading":
+            self._set_state("paused" if self.session and self.session.worker.paused else "training")
+        self.progress.setFormat(f"Step {e.step:,} · starting…")
+        self.status.emit(f"Training started: {self.run_dir.name}")
+        self.run_started.emit(str(self.run_dir))
+
+    def _set_run_link(self, path: Path) -> None:
+        url = QUrl.fromLocalFile(str(path)).toString()
+        self.run_link.setText(f'<a href="{url}">Open run folder</a>')
+        self.run_link.setToolTip(str(path))
+
+    @Slot(list)
+    def _on_stats(self, batch: list) -> None:
+        steps = [s.step for s in batch]
+        self.loss_chart.extend(steps, [[s.loss_d for s in batch], [s.loss_g for s in batch]])
+        self.d_chart.extend(steps, [[s.d_real for s in batch], [s.d_fake for s in batch]])
+        s = batch[-1]
+        self.last_step = s.step
+        if s.progress is not None:
+            self.progress.setValue(int(s.progress * PROGRESS_SCALE))
+        parts = [f"Step {s.step:,}" + (f" of {self.total_steps:,}" if self.total_steps else ""),
+                 f"{s.images_per_s:,.0f} images/s"]
+        if s.eta_s is not None:
+            parts.append(f"{format_duration(s.eta_s)} left")
+        if self.state != "paused":
+            self.progress.setFormat(" · ".join(parts))
+
+    @Slot(int, QImage, str)
+    def _on_preview(self, step: int, image: QImage, path: str) -> None:
+        self.preview.set_image(image, f"Step {step:,} · the generator on its fixed noise")
+        self.preview_shown.emit(step)
+
+    @Slot(int, str)
+    def _on_checkpoint(self, step: int, path: str) -> None:
+        self.status.emit(f"Checkpoint saved at step {step:,}")
+
+    @Slot(object)
+    def _on_finished(self, e) -> None:
+        if e is None:
+            self.headline.setText("Stopped before training began")
+            self.progress.setRange(0, PROGRESS_SCALE)
+            self.progress.setFormat("")
+            return
+        why = {"steps": "reached the step target", "time": "time is up", "stopped": "stopped"}.get(e.reason, e.reason)
+        self.last_step = e.step
+        if e.reason != "stopped":
+            self.progress.setValue(PROGRESS_SCALE)
+        self.progress.setFormat(f"Step {e.step:,} · {why} · {format_duration(e.seconds)} of training")
+        self.headline.setText(f"Finished at step {e.step:,} ({why})")
+        self.status.emit(f"Training {why} at step {e.step:,}; checkpoint saved in {Path(e.run_dir).name}")
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.progress.setRange(0, PROGRESS_SCALE)
+        self._show_error(message)
+        self.headline.setText("Training stopped with an error")
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(True)
+        self.status.emit(message)
+
+    @Slot()
+    def _on_ended(self) -> None:
+        session, self.session = self.session, None
+        run_dir = session.worker.run_dir if session else None
+        if session is not None:
+            session.thread.wait()
+            session.worker.deleteLater()
+            session.deleteLater()
+        if run_dir is not None and self.resume_dir is None and (Path(run_dir) / "checkpoints").is_dir():
+            try:  # the run now has a checkpoint: Start continues it unless a new run is asked for
+                self.open_run_after_training(Path(run_dir))
+            except GanStudioError:
+                pass
+        self._set_state("idle")
+        if run_dir is not None:
+            self.run_ended.emit(str(run_dir))
+
+    def open_run_after_training(self, run_dir: Path) -> None:
+        from gan_studio.engine import RunDir
+
+        run = RunDir.open(run_dir)
+        cps = run.checkpoint_list()
+        if cps:
+            self.resume_dir = run.path
+            self.form.set_resume(run.config(), cps[-1][0], run.path.name)
+            self._describe_source()
+
+    # ---------------------------------------------------------------------------------------- state
+    def _set_state(self, state: str) -> None:
+        self.state = state
+        active = state != "idle"
+        self.start_button.setEnabled(self.can_start())
+        self.start_button.setText("Continue Training" if self.resume_dir is not None else "Start Training")
+        if not self.engine_ready:
+            self.start_button.setToolTip("Loading the training engine…")
+        self.pause_button.setEnabled(state in ("training", "paused", "loading"))
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.stop_button.setEnabled(state in ("training", "paused", "loading"))
+        self.form.setEnabled(not active)
+        self.new_run_button.setVisible(self.resume_dir is not None)
+        self.new_run_button.setEnabled(not active and self.dataset is not None and self.dataset.count > 0)
+        self.state_changed.emit(state)
