@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("folder", nargs="?", help="folder of images (or an MNIST .csv.gz / idx file)")
     t.add_argument("--demo", action="store_true", help="train on the built-in procedural landscapes")
     t.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its newest checkpoint")
+    t.add_argument("--preset", help="a named configuration to start from (gan-studio presets lists them); "
+                                    "options given on the command line override it")
     t.add_argument("--model", choices=["mlp", "dcgan"], help="model family (default dcgan)")
     t.add_argument("--res", type=int, help="short side in pixels (default 64 for dcgan, 28 for mlp)")
     t.add_argument("--aspect", default=None, help="width:height, e.g. 1:1 (default) or 2:1 for landscapes")
@@ -107,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("folder", type=Path, nargs="?", help="a folder of images to load")
     g.set_defaults(func=cmd_gui)
 
+    pr = sub.add_parser("presets", help="list the named configurations for train --preset")
+    pr.set_defaults(func=cmd_presets)
+
     r = sub.add_parser("runs", help="list past runs")
     r.add_argument("--root", type=Path, help="runs folder (default: the per-user one)")
     r.set_defaults(func=cmd_runs)
@@ -152,9 +157,17 @@ def config_from_args(args: argparse.Namespace):
         raise ConfigError("give a folder of images to train on, --demo for the built-in landscapes, "
                           "or --resume RUN_DIR")
     cfg = RunConfig()
-    cfg.data.source = "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
     cfg.model.name = args.model or "dcgan"
-    cfg.data.res = args.res or DEFAULT_RES[cfg.model.name]
+    cfg.data.res = DEFAULT_RES[cfg.model.name]
+    if args.preset:
+        from gan_studio.presets import apply_preset
+
+        apply_preset(cfg, args.preset)
+        if args.model:
+            cfg.model.name = args.model
+    cfg.data.source = "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
+    if args.res:
+        cfg.data.res = args.res
     for attr, section, key in [("aspect", cfg.data, "aspect"), ("crop", cfg.data, "crop"),
                                ("batch", cfg.train, "batch"), ("k", cfg.train, "k"), ("g_loss", cfg.train, "g_loss"),
                                ("lr_g", cfg.train, "lr_g"), ("lr_d", cfg.train, "lr_d"), ("width", cfg.model, "width"),
@@ -164,9 +177,11 @@ def config_from_args(args: argparse.Namespace):
         value = getattr(args, attr)
         if value is not None:
             setattr(section, key, value)
-    cfg.data.flip = bool(args.flip)
-    cfg.train.steps = args.steps
-    cfg.train.minutes = args.minutes if args.minutes is not None or args.steps is not None else DEFAULT_MINUTES
+    cfg.data.flip = cfg.data.flip or bool(args.flip)
+    if args.steps is not None or args.minutes is not None:
+        cfg.train.steps, cfg.train.minutes = args.steps, args.minutes
+    elif cfg.train.steps is None and cfg.train.minutes is None:
+        cfg.train.minutes = DEFAULT_MINUTES
     return cfg.validate()
 
 
@@ -311,6 +326,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folder = ensure_demo_folder(args.out, n=args.n, size=args.size, progress=lambda d, t: bar.update(d, t))
     bar.close()
     print(folder)
+    return 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from gan_studio.presets import PRESETS
+
+    for name, preset in PRESETS.items():
+        print(f"{name:<16} {preset.description}")
     return 0
 
 

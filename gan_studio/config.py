@@ -72,6 +72,7 @@ class ModelConfig:
     d_dropout_input: float = 0.2  # drop probability (the paper keeps 0.8 of the inputs)
     d_dropout_hidden: float = 0.5
     g_output: str = "sigmoid"  # sigmoid | tanh
+    d_max_col_norm: float | None = None  # MLP D: each unit's incoming weight norm is capped (pylearn2's max_col_norm)
 
     def validate(self) -> None:
         from gan_studio.models import REGISTRY  # local: models import torch
@@ -91,6 +92,8 @@ class ModelConfig:
         for name in ("d_dropout_input", "d_dropout_hidden"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.d_max_col_norm is not None and self.d_max_col_norm <= 0:
+            raise ConfigError(f"d_max_col_norm must be positive, got {self.d_max_col_norm}")
         if self.g_output not in ("sigmoid", "tanh"):
             raise ConfigError(f"g_output must be sigmoid or tanh, got {self.g_output!r}")
 
@@ -107,7 +110,11 @@ class TrainConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    momentum: float = 0.5  # SGD only
+    momentum: float = 0.5  # SGD only: the starting momentum
+    momentum_final: float | None = None  # SGD: momentum rises linearly to this ...
+    momentum_steps: int = 0  # ... over this many steps (the paper: 0.5 -> 0.7)
+    lr_decay: float = 1.0  # learning rates are divided by this every step (the paper: 1.000004) ...
+    lr_min: float = 0.0  # ... down to this floor
     ema_decay: float = 0.999
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
@@ -135,6 +142,12 @@ class TrainConfig:
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) <= 10:
                 raise ConfigError(f"{name} must be in (0, 10], got {getattr(self, name)}")
+        if self.lr_decay < 1.0 or self.lr_min < 0:
+            raise ConfigError(f"lr_decay must be at least 1 and lr_min non-negative, got {self.lr_decay}, {self.lr_min}")
+        if self.momentum_final is not None and not 0 <= self.momentum_final < 1:
+            raise ConfigError(f"momentum_final must be in [0, 1), got {self.momentum_final}")
+        if not 0 <= self.momentum < 1 or self.momentum_steps < 0:
+            raise ConfigError("momentum must be in [0, 1) and momentum_steps non-negative")
         if not 0 <= self.ema_decay < 1:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.amp not in AMP_MODES:

@@ -210,3 +210,16 @@ def test_checkpoint_validation_names_what_is_wrong(tmp_path):
 def test_resume_refuses_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(CheckpointError, match="not a GAN Studio run"):
         Trainer.resume(tmp_path)
+
+
+def test_schedules_and_max_norm_follow_the_step(landscapes32, tmp_path):
+    cfg = small_config(landscapes32, "mlp", steps=3, optimizer="sgd", lr_g=0.1, lr_d=0.1, lr_decay=1.5,
+                       lr_min=0.05, momentum=0.5, momentum_final=0.7, momentum_steps=4)
+    cfg.model.d_max_col_norm = 0.5
+    trainer = Trainer.new(cfg, out=tmp_path / "run")
+    list(trainer.run())
+    trainer._apply_schedules()  # the values the next step (step 3) would use
+    assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(max(0.1 / 1.5 ** 3, 0.05))
+    assert trainer.opt_d.param_groups[0]["momentum"] == pytest.approx(0.5 + 0.2 * 3 / 4)
+    norms = [m.weight.norm(dim=1).max().item() for m in trainer.D.modules() if isinstance(m, torch.nn.Linear)]
+    assert max(norms) <= 0.5 + 1e-5

@@ -198,6 +198,7 @@ class Trainer:
         """One iteration of Algorithm 1; returns (loss_d, loss_g, D(x), D(G(z))) on the device."""
         t, m = self.config.train, self.config.model
         G, D = self.G, self.D
+        self._apply_schedules()
         D.requires_grad_(True)
         for i in range(t.k):
             real = self.data.sample(t.batch, self.gen)
@@ -213,6 +214,8 @@ class Trainer:
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
+            if hasattr(D, "apply_constraints"):
+                D.apply_constraints()
         # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
         D.requires_grad_(False)
         with self._autocast():
@@ -225,6 +228,21 @@ class Trainer:
         with torch.no_grad():
             return torch.stack([loss_d.detach(), loss_g.detach(),
                                 torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
+
+    def _apply_schedules(self) -> None:
+        """Learning-rate decay and momentum ramp, as functions of the step (so a resume lands on the same values)."""
+        t = self.config.train
+        if t.lr_decay != 1.0:
+            for opt, lr0 in ((self.opt_g, t.lr_g), (self.opt_d, t.lr_d)):
+                lr = max(lr0 / t.lr_decay ** self.step, t.lr_min)
+                for group in opt.param_groups:
+                    group["lr"] = lr
+        if t.optimizer == "sgd" and t.momentum_final is not None:
+            ramp = min(self.step / t.momentum_steps, 1.0) if t.momentum_steps else 1.0
+            momentum = t.momentum + (t.momentum_final - t.momentum) * ramp
+            for opt in (self.opt_g, self.opt_d):
+                for group in opt.param_groups:
+                    group["momentum"] = momentum
 
     # ------------------------------------------------------------------------------------------- the loop
     def run(self) -> Iterator[Event]:

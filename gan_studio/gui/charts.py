@@ -96,8 +96,8 @@ class LineChart(QWidget):
     def _plot_rect(self) -> QRectF:
         fm = self.fontMetrics()
         left = fm.horizontalAdvance("0.000") + 12
-        return QRectF(left, fm.height() + 12, max(10, self.width() - left - 12),
-                      max(10, self.height() - 2 * fm.height() - 20))
+        top = fm.height() + 12
+        return QRectF(left, top, max(10, self.width() - left - 14), max(10, self.height() - top - fm.height() - 8))
 
     def _y_range(self, columns: list[np.ndarray]) -> tuple[float, float]:
         if self.fixed_range:
@@ -188,14 +188,19 @@ class LineChart(QWidget):
             p.drawText(QRectF(0, y - fm.height() / 2, rect.left() - 6, fm.height()),
                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _fmt(v))
         x_ticks = nice_ticks(s0, s1, max(2, int(rect.width() / 90)))
+        step_w = fm.horizontalAdvance("step") + 8
+        p.setPen(dim)
+        p.drawText(QRectF(rect.left() - step_w - 4, rect.bottom() + 3, step_w, fm.height()),
+                   Qt.AlignmentFlag.AlignRight, "step")
         for s in x_ticks:
             xx = sx(s)
             p.setPen(QPen(grid, 1))
             p.drawLine(QPointF(xx, rect.bottom()), QPointF(xx, rect.bottom() + 3))
+            w = fm.horizontalAdvance(_fmt(s))
+            if xx + w / 2 > self.width() - 2:  # keep the last label inside the widget
+                xx = self.width() - 2 - w / 2
             p.setPen(dim)
             p.drawText(QRectF(xx - 40, rect.bottom() + 3, 80, fm.height()), Qt.AlignmentFlag.AlignHCenter, _fmt(s))
-        p.drawText(QRectF(rect.right() - 60, rect.bottom() + 3 + fm.height(), 60, fm.height()),
-                   Qt.AlignmentFlag.AlignRight, "step")
 
         # reference lines
         for value, label in self.references:

@@ -129,7 +129,8 @@ class GalleryPanel(QWidget):
         self.split.addWidget(self.view)
         self.split.addWidget(detail)
         self.split.setStretchFactor(0, 3)
-        self.split.setStretchFactor(1, 2)
+        self.split.setStretchFactor(1, 1)
+        self.split.setSizes([720, 360])
         self.split.setChildrenCollapsible(False)
 
         self.empty = label("Choose a run in the Runs tab (or finish a training) to browse what it generates.", "hint")

@@ -17,6 +17,7 @@ SERIES = {  # chart colours, readable on the dark base and for the common colour
 FAVOURITE = QColor("#ffcc4d")
 
 STYLESHEET = """
+QPushButton { padding: 5px 14px; }
 QToolTip { color: #eeeeee; background: #33353a; border: 1px solid #55575e; padding: 4px; }
 QPushButton[primary="true"] { background: #3a82d6; color: white; border: 1px solid #2f6db5; border-radius: 4px;
                               padding: 6px 18px; font-weight: 600; }

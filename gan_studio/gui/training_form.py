@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+                               QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from gan_studio.gui.widgets import label, set_tip
 
@@ -101,9 +101,6 @@ class TrainingForm(QScrollArea):
         # ------------------------------------------------------------------------------------- training
         self.train_box = QGroupBox("Training")
         f = self._form(self.train_box)
-        length = QWidget()
-        lh = QHBoxLayout(length)
-        lh.setContentsMargins(0, 0, 0, 0)
         self.by_minutes = QRadioButton("Minutes")
         self.by_steps = QRadioButton("Steps")
         group = QButtonGroup(self)
@@ -118,12 +115,8 @@ class TrainingForm(QScrollArea):
         self.steps.setSingleStep(100)
         self.steps.setGroupSeparatorShown(True)
         for w in (self.by_minutes, self.minutes, self.by_steps, self.steps):
-            lh.addWidget(w)
-        lh.addStretch(1)
-        set_tip(length, "How long to train: a time budget for this session, or a total number of generator steps. "
-                        "You can stop earlier (a checkpoint is saved) and continue a run later.")
-        for w in (self.by_minutes, self.minutes, self.by_steps, self.steps):
-            w.setToolTip(length.toolTip())
+            set_tip(w, "How long to train: a time budget for this session, or a total number of generator steps. "
+                       "You can stop earlier (a checkpoint is saved) and continue a run later.")
         self.by_minutes.toggled.connect(self._length_mode)
         self.batch = QSpinBox()
         self.batch.setRange(1, 4096)
@@ -148,7 +141,8 @@ class TrainingForm(QScrollArea):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2_000_000_000)
         set_tip(self.seed, "Random seed: the same data, options and seed give the same run.")
-        f.addRow("Length", length)
+        f.addRow(self.by_minutes, self.minutes)
+        f.addRow(self.by_steps, self.steps)
         f.addRow("Batch", self.batch)
         f.addRow("G learning rate", self.lr_g)
         f.addRow("D learning rate", self.lr_d)
@@ -335,6 +329,8 @@ class TrainingForm(QScrollArea):
         self.steps.setMinimum(step + 1)
         self.steps.setValue(max(step + 1, config.train.steps or 0, step + 1000))
         self.minutes.setValue(config.train.minutes or 10.0)
+        (self.by_steps if config.train.steps else self.by_minutes).setChecked(True)
+        self._length_mode()
         self._lock(True)
 
     def clear_resume(self) -> None:

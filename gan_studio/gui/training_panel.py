@@ -74,7 +74,7 @@ class TrainingPanel(QWidget):
         lc.addWidget(self.form, 1)
         lc.addWidget(self.error)
         lc.addLayout(buttons)
-        left.setMinimumWidth(300)
+        left.setMinimumWidth(320)
 
         # ------------------------------------------------------------------------- right: the monitor
         self.headline = label("Ready", "subheading")
@@ -121,7 +121,7 @@ class TrainingPanel(QWidget):
         self.split.addWidget(right)
         self.split.setStretchFactor(0, 0)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([340, 760])
+        self.split.setSizes([360, 760])
         self.split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

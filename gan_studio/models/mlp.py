@@ -57,9 +57,19 @@ class MLPDiscriminator(nn.Module):
             size = units
         layers.append(nn.Linear(size, 1))  # (N, 1): the logit of D(x)
         self.net = nn.Sequential(*layers)
+        self.max_col_norm = cfg.d_max_col_norm
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).view(-1)  # (N,)
+
+    @torch.no_grad()
+    def apply_constraints(self) -> None:
+        """Cap the norm of each unit's incoming weights, as the paper's code does after every update."""
+        if self.max_col_norm is None:
+            return
+        for m in self.modules():
+            if isinstance(m, nn.Linear):
+                m.weight.renorm_(2, 0, self.max_col_norm)  # each row of (out, in) is one unit's weights
 
 
 def _init_uniform(module: nn.Module, irange: float = 0.05) -> None:

@@ -1,0 +1,264 @@
+"""Training throughput: GAN Studio's step against the classic DCGAN-example loop, same network, same device.
+
+    python benchmarks/throughput.py [--seconds 20] [--rows mlp32,dcgan32,dcgan64,dcgan128] [--device auto]
+
+Each measurement runs in its own process (so peak memory is its own) and the two loops alternate row by row,
+so both see the same machine. The classic loop is a plain reimplementation of pytorch/examples dcgan/main.py:
+Pillow decoding in 2 DataLoader workers every epoch, float32, NCHW, a sigmoid + BCELoss discriminator, and
+`.item()` host syncs every step. Prints a table; writes benchmarks/results/throughput[_cuda].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+SHARED_MONET = ROOT.parent / "shared" / "datasets" / "monet300"
+ROWS = {"mlp32": ("mlp", 32), "dcgan32": ("dcgan", 32), "dcgan64": ("dcgan", 64), "dcgan128": ("dcgan", 128)}
+
+
+def data_folder() -> Path:
+    if SHARED_MONET.is_dir():
+        return SHARED_MONET
+    from gan_studio.data.demo import ensure_demo_folder
+
+    return ensure_demo_folder()
+
+
+def model_config(model: str, res: int):
+    from gan_studio.config import ModelConfig
+
+    cfg = ModelConfig(name=model)
+    if model == "mlp":
+        cfg.g_output = "tanh"
+    return cfg
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process plus its (loader) children, in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return (own + children) / 1024
+
+
+def timed_loop(step, sync, batch: int, seconds: float, warmup: int) -> tuple[float, int]:
+    for _ in range(warmup):
+        step()
+    sync()
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        step()
+        n += 1
+    sync()
+    return n * batch / (time.perf_counter() - start), n
+
+
+# --------------------------------------------------------------------------------------------- GAN Studio
+def measure_ours(model: str, res: int, batch: int, seconds: float, device: str, warmup: int) -> dict:
+    import torch
+
+    from gan_studio.config import RunConfig
+    from gan_studio.engine import Trainer
+
+    cfg = RunConfig()
+    cfg.data.source, cfg.data.res = str(data_folder()), res
+    cfg.model = model_config(model, res)
+    cfg.train.batch, cfg.train.steps, cfg.train.device = batch, 10 ** 9, device
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["GAN_STUDIO_CACHE"] = str(Path(tmp) / "cache")
+        trainer = Trainer.new(cfg, out=Path(tmp) / "run")
+        acc = torch.zeros(4, device=trainer.device)
+
+        def step():
+            nonlocal acc
+            acc += trainer.train_step()
+
+        sync = (lambda: torch.cuda.synchronize()) if trainer.device.type == "cuda" else (lambda: None)
+        if trainer.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        rate, n = timed_loop(step, sync, batch, seconds, warmup)
+        flops = flops_per_image(trainer)
+        return {"images_per_s": rate, "steps": n, "peak_rss_mb": peak_rss_mb(), "flops_per_image": flops,
+                "precision": trainer._precision_name(), "device": str(trainer.device),
+                "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2 ** 20 if trainer.device.type == "cuda" else None}
+
+
+def flops_per_image(trainer) -> float:
+    """FLOPs of one training iteration (k D steps + 1 G step) per image, counted by PyTorch's FLOP counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        trainer.train_step()
+    return counter.get_total_flops() / trainer.config.train.batch
+
+
+# ------------------------------------------------------------------------------------------- classic loop
+class PilFolder:
+    """What torchvision's ImageFolder does per item: open with Pillow, convert, resize, crop, to tensor."""
+
+    def __init__(self, folder: Path, res: int) -> None:
+        import torchvision.transforms as T
+
+        exts = {".jpg", ".jpeg", ".png"}
+        self.files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in exts)
+        self.transform = T.Compose([T.Resize(res), T.CenterCrop(res), T.ToTensor(), T.Normalize([0.5] * 3, [0.5] * 3)])
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        with Image.open(self.files[i]) as im:
+            return self.transform(im.convert("RGB")), 0
+
+
+def measure_classic(model: str, res: int, batch: int, seconds: float, device: str, warmup: int) -> dict:
+    import torch
+    from torch import nn
+
+    from gan_studio.engine.device import resolve_device
+    from gan_studio.models import build_models
+
+    dev = resolve_device(device)
+    torch.manual_seed(0)
+    netG, netD_logits = build_models(model_config(model, res), 3, res, res)
+    netD = nn.Sequential(netD_logits, nn.Sigmoid())  # the example's D ends in a sigmoid, trained with BCELoss
+    netG.to(dev), netD.to(dev)
+    criterion = nn.BCELoss()
+    optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    loader = torch.utils.data.DataLoader(PilFolder(data_folder(), res), batch_size=batch, shuffle=True,
+                                         num_workers=2, drop_last=True, persistent_workers=True)
+    batches = iter(loader)
+
+    def next_batch():
+        nonlocal batches
+        try:
+            return next(batches)[0]
+        except StopIteration:  # a new epoch: the files are decoded again
+            batches = iter(loader)
+            return next(batches)[0]
+
+    def step():
+        real = next_batch().to(dev)
+        b = real.size(0)
+        netD.zero_grad()
+        label = torch.full((b,), 1.0, device=dev)
+        out = netD(real).view(-1)
+        err_real = criterion(out, label)
+        err_real.backward()
+        out.mean().item()
+        noise = torch.randn(b, netG.z_dim, device=dev)
+        fake = netG(noise)
+        label.fill_(0.0)
+        out = netD(fake.detach()).view(-1)
+        err_fake = criterion(out, label)
+        err_fake.backward()
+        out.mean().item()
+        optD.step()
+        netG.zero_grad()
+        label.fill_(1.0)
+        out = netD(fake).view(-1)
+        err_g = criterion(out, label)
+        err_g.backward()
+        out.mean().item()
+        optG.step()
+        (err_real + err_fake).item(), err_g.item()
+
+    sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    rate, n = timed_loop(step, sync, batch, seconds, warmup)
+    return {"images_per_s": rate, "steps": n, "peak_rss_mb": peak_rss_mb(), "precision": "float32",
+            "device": str(dev),
+            "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2 ** 20 if dev.type == "cuda" else None}
+
+
+# ------------------------------------------------------------------------------------------------- driver
+def cpu_peak_gflops(bf16: bool) -> float | None:
+    """A rough peak for this CPU: cores x clock x FLOPs per cycle (AVX-512 BF16 dot products: 128 per cycle
+    on two 512-bit pipes; float32 FMA: 64). Only an estimate, to put the measured figure in proportion."""
+    try:
+        mhz = max(float(line.split(":")[1]) for line in open("/proc/cpuinfo") if line.startswith("cpu MHz"))
+    except (OSError, ValueError):
+        return None
+    cores = len(os.sched_getaffinity(0))
+    return cores * mhz / 1000 * (128 if bf16 else 64)
+
+
+def run_child(kind: str, row: str, args: argparse.Namespace) -> dict:
+    cmd = [sys.executable, __file__, "--child", kind, "--rows", row, "--seconds", str(args.seconds),
+           "--batch", str(args.batch), "--device", args.device, "--warmup", str(args.warmup)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--rows", default=",".join(ROWS))
+    p.add_argument("--seconds", type=float, default=20.0, help="timed seconds per measurement")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--child", choices=["ours", "classic"], help=argparse.SUPPRESS)
+    args = p.parse_args()
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    if args.child:
+        model, res = ROWS[rows[0]]
+        fn = measure_ours if args.child == "ours" else measure_classic
+        print(json.dumps(fn(model, res, args.batch, args.seconds, args.device, args.warmup)))
+        return 0
+
+    import torch
+
+    from gan_studio.engine.device import cpu_has_native_bf16, device_name, resolve_device
+
+    dev = resolve_device(args.device)
+    results = []
+    print(f"device: {device_name(dev)}; batch {args.batch}; {args.seconds:g} s per measurement; data {data_folder()}")
+    header = f"{'row':<10}{'ours img/s':>12}{'classic img/s':>15}{'ratio':>8}{'ours RSS MB':>13}{'classic RSS MB':>16}" \
+             f"{'GFLOP/img':>11}{'share of peak':>15}"
+    print(header)
+    for row in rows:
+        ours = run_child("ours", row, args)
+        classic = run_child("classic", row, args)
+        ratio = ours.get("images_per_s", 0) / classic["images_per_s"] if classic.get("images_per_s") else None
+        share = None
+        if dev.type == "cpu" and "flops_per_image" in ours:
+            peak = cpu_peak_gflops(ours["precision"] == "bfloat16" and cpu_has_native_bf16())
+            if peak:
+                share = ours["images_per_s"] * ours["flops_per_image"] / (peak * 1e9)
+        results.append({"row": row, "ours": ours, "classic": classic, "ratio": ratio, "share_of_peak": share})
+        if "error" in ours or "error" in classic:
+            print(f"{row:<10} error: {ours.get('error') or classic.get('error')}")
+            continue
+        print(f"{row:<10}{ours['images_per_s']:>12.1f}{classic['images_per_s']:>15.1f}{ratio:>8.2f}"
+              f"{ours['peak_rss_mb']:>13.0f}{classic['peak_rss_mb']:>16.0f}{ours['flops_per_image'] / 1e9:>11.2f}"
+              f"{(f'{share * 100:.0f}%' if share is not None else 'n/a'):>15}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / ("throughput.json" if dev.type == "cpu" else f"throughput_{dev.type}.json")
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": device_name(dev), "torch": torch.__version__,
+            "python": platform.python_version(), "cpu_count": os.cpu_count(), "batch": args.batch,
+            "seconds": args.seconds}
+    out.write_text(json.dumps({"meta": meta, "rows": results}, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""The Export dialog: favourites or N new samples as PNG or JPEG at a chosen size, plus a contact sheet, an HTML
+gallery page and GIFs. It runs gan_studio.export.export_run off the GUI thread with a progress bar, asks before
+replacing any existing file, and says where the files went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLineEdit, QMessageBox, QProgressBar, QPushButton, QRadioButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from gan_studio.gui.tasks import Task
+from gan_studio.gui.widgets import label, set_tip
+
+SIZES = [128, 256, 512, 1024]
+
+
+def default_export_folder(run_name: str) -> Path:
+    pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or str(Path.home())
+    return Path(pictures) / "GAN Studio" / run_name
+
+
+class ExportDialog(QDialog):
+    exported = Signal(object)  # gan_studio.export.ExportResult
+
+    def __init__(self, run_dir: Path, favourites: list[int], native: int, settings=None, device: str = "cpu",
+                 checkpoint: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_dir, self.favourites, self.settings = Path(run_dir), sorted(favourites), settings
+        self.device, self.checkpoint = device, checkpoint
+        self.task: Task | None = None
+        self.result = None
+        self.setWindowTitle(f"Export: {self.run_dir.name}")
+        self.setMinimumWidth(520)
+
+        self.fav_radio = QRadioButton(f"Favourites ({len(self.favourites)})")
+        self.fav_radio.setEnabled(bool(self.favourites))
+        self.new_radio = QRadioButton("New samples")
+        group = QButtonGroup(self)
+        group.addButton(self.fav_radio)
+        group.addButton(self.new_radio)
+        (self.fav_radio if self.favourites else self.new_radio).setChecked(True)
+        self.count = QSpinBox()
+        self.count.setRange(1, 100_000)
+        self.count.setValue(100)
+        self.count.setGroupSeparatorShown(True)
+        set_tip(self.count, "How many new samples to export; image i is drawn from seed first + i.")
+        self.first = QSpinBox()
+        self.first.setRange(0, 2_000_000_000)
+        self.first.setPrefix("from seed ")
+        set_tip(self.first, "The seed of the first sample; the same seed always gives the same picture.")
+        what = QWidget()
+        wl = QHBoxLayout(what)
+        wl.setContentsMargins(0, 0, 0, 0)
+        for w in (self.fav_radio, self.new_radio, self.count, self.first):
+            wl.addWidget(w)
+        wl.addStretch(1)
+        self.new_radio.toggled.connect(self._what_changed)
+
+        self.format = QComboBox()
+        self.format.addItem("PNG (lossless, with seed, run and step in its metadata)", "png")
+        self.format.addItem("JPEG (smaller files)", "jpg")
+        self.size = QComboBox()
+        self.size.addItem(f"As generated ({native} px)", None)
+        for s in SIZES:
+            if s > native:
+                self.size.addItem(f"{s} px (enlarged)", s)
+        set_tip(self.size, "The long side of each image. Enlarging uses a high-quality filter; it adds no detail.")
+        self.grid = QCheckBox("Contact sheet (grid.png)")
+        self.grid.setChecked(True)
+        self.html = QCheckBox("Web page (index.html: thumbnails linking to the images)")
+        self.html.setChecked(True)
+        self.gif = QCheckBox("Animated GIFs: a latent walk, and the training progress")
+        self.folder = QLineEdit(str(default_export_folder(self.run_dir.name)))
+        if settings is not None and settings.text("export/parent"):
+            self.folder.setText(str(Path(settings.text("export/parent")) / self.run_dir.name))
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose)
+        where = QWidget()
+        hl = QHBoxLayout(where)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.addWidget(self.folder, 1)
+        hl.addWidget(choose)
+
+        form = QFormLayout()
+        form.addRow("Export", what)
+        form.addRow("Format", self.format)
+        form.addRow("Size", self.size)
+        form.addRow("Also", self.grid)
+        form.addRow("", self.html)
+        form.addRow("", self.gif)
+        form.addRow("Folder", where)
+
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.message = label("", "hint")
+        self.message.setWordWrap(True)
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.setOpenExternalLinks(True)
+        self.export_button = QPushButton("Export")
+        self.export_button.setProperty("primary", True)
+        self.export_button.setDefault(True)
+        self.export_button.clicked.connect(self.export)
+        self.show_button = QPushButton("Show Folder")
+        self.show_button.setVisible(False)
+        self.show_button.clicked.connect(self._show_folder)
+        self.close_button = QPushButton("Cancel")
+        self.close_button.clicked.connect(self._cancel_or_close)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.show_button)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.export_button)
+
+        col = QVBoxLayout(self)
+        col.addLayout(form)
+        col.addWidget(self.progress)
+        col.addWidget(self.message)
+        col.addLayout(buttons)
+        self._what_changed()
+
+    def _what_changed(self) -> None:
+        new = self.new_radio.isChecked()
+        self.count.setEnabled(new)
+        self.first.setEnabled(new)
+
+    def _choose(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def seeds(self) -> list[int]:
+        if self.fav_radio.isChecked():
+            return list(self.favourites)
+        return list(range(self.first.value(), self.first.value() + self.count.value()))
+
+    def confirm_overwrite(self, existing: list[Path], folder: Path) -> bool:
+        """Ask before replacing files (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Replace existing files?",
+            f"{len(existing)} file(s) already exist in {folder} (for example {existing[0].name}).\n\n"
+            f"Replace them?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    @Slot()
+    def export(self) -> None:
+        from gan_studio.export import export_plan, export_run
+
+        if self.task is not None:
+            return
+        out = Path(self.folder.text()).expanduser()
+        if not self.folder.text().strip():
+            self.message.setText("Choose a folder for the export.")
+            return
+        seeds = self.seeds()
+        fmt, size = self.format.currentData(), self.size.currentData()
+        grid, html, gif = self.grid.isChecked(), self.html.isChecked(), self.gif.isChecked()
+        existing = [p for p in export_plan(self.run_dir, out, seeds, fmt, grid, html, gif) if p.exists()]
+        overwrite = False
+        if existing:
+            if not self.confirm_overwrite(existing, out):
+                self.message.setText("Nothing was exported: choose another folder, or allow replacing the files.")
+                return
+            overwrite = True
+        run_dir, device, checkpoint = self.run_dir, self.device, self.checkpoint
+        self.task = Task(lambda progress: export_run(run_dir, out, fmt=fmt, size=size, grid=grid, html=html, gif=gif,
+                                                     overwrite=overwrite, progress=progress, seeds=seeds,
+                                                     checkpoint=checkpoint, device=device))
+        self.task.progress.connect(self._on_progress)
+        self.task.done.connect(self._on_done)
+        self.task.failed.connect(self._on_failed)
+        self.task.cancelled.connect(self._on_cancelled)
+        self.task.start()
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.export_button.setEnabled(False)
+        self.message.setText(f"Exporting {len(seeds):,} images to {out}…")
+        if self.settings is not None:
+            self.settings.set_text("export/parent", str(out.parent))
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    @Slot(object)
+    def _on_done(self, result) -> None:
+        self.task, self.result = None, result
+        self.progress.setValue(self.progress.maximum())
+        url = QUrl.fromLocalFile(str(result.out)).toString()
+        skipped = "".join(f"<br>Skipped {s}." for s in result.skipped)
+        self.message.setText(f"Exported {len(result.files):,} files to <a href='{url}'>{result.out}</a>.{skipped}")
+        self.export_button.setEnabled(True)
+        self.show_button.setVisible(True)
+        self.close_button.setText("Close")
+        self.exported.emit(result)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.task = None
+        self.progress.setVisible(False)
+        self.export_button.setEnabled(True)
+        self.message.setText(f"<span style='color:#ff8a80'>{message}</span>")
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.task = None
+        self.progress.setVisible(False)
+        self.export_button.setEnabled(True)
+        self.message.setText("Export cancelled; the files it had written were removed.")
+
+    def _cancel_or_close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        else:
+            self.reject()
+
+    def _show_folder(self) -> None:
+        if self.result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out)))
+
+    def reject(self) -> None:
+        if self.task is not None:
+            self.task.cancel()  # the job stops at its next progress report and removes what it wrote
+        super().reject()

@@ -1,0 +1,67 @@
+"""GUI test fixtures: an isolated QSettings store per test, the main window with its engine loaded, helpers to
+drop files on it like a user does, and small runs to reopen. Every test ends with its threads joined."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
+
+from gui_helpers import small_config  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory, qapp):
+    """QSettings of the app go to a fresh INI file under a test-only organisation, never the user's."""
+    folder = tmp_path_factory.mktemp("qsettings")
+    QCoreApplication.setOrganizationName("GAN Studio Tests")
+    QCoreApplication.setApplicationName("gan-studio-gui-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+
+
+@pytest.fixture
+def window(qtbot):
+    from gan_studio.gui import tasks
+    from gan_studio.gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1100, 720)
+    w.show()
+    w.start_engine()
+    qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
+    yield w
+    w.confirm_close_during_training = lambda: True
+    w.shutdown()
+    assert w.training.session is None or not w.training.session.thread.isRunning()
+    qtbot.waitUntil(lambda: w.training.session is None, timeout=10000)  # the queued 'ended' has been handled
+    assert tasks.wait_all(60000)
+
+
+@pytest.fixture
+def paintings(landscapes32, tmp_path) -> Path:
+    """A folder as an artist has it: 24 pictures, a broken file and a note."""
+    folder = tmp_path / "my paintings"
+    shutil.copytree(landscapes32, folder)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
+    (folder / "notes.txt").write_text("sketches for the autumn show")
+    return folder
+
+
+@pytest.fixture
+def trained_run(landscapes32):
+    """A finished small run (40 steps), trained by the engine as the command line would."""
+    from gan_studio.engine import Trainer
+
+    trainer = Trainer.new(small_config(landscapes32))
+    events = list(trainer.run())
+    assert type(events[-1]).__name__ == "Finished"
+    return trainer.run_dir.path

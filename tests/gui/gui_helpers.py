@@ -1,0 +1,49 @@
+"""Helpers for the GUI tests: drop files on a widget as a user would, a small training config and form."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+
+def drop_urls(widget, paths_or_urls) -> tuple[QDragEnterEvent, QDropEvent]:
+    """Drag ``paths_or_urls`` over ``widget`` and drop them, as the window system would deliver it."""
+    mime = QMimeData()
+    mime.setUrls([u if isinstance(u, QUrl) else QUrl.fromLocalFile(str(u)) for u in paths_or_urls])
+    pos = widget.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    if enter.isAccepted():
+        QApplication.sendEvent(widget, drop)
+    return enter, drop
+
+
+def small_config(source, steps: int = 40, **train):
+    from gan_studio.config import RunConfig
+
+    cfg = RunConfig()
+    cfg.data.source = str(source)
+    cfg.data.res, cfg.model.width = 32, 8
+    cfg.train.batch = 8
+    cfg.train.steps = steps
+    cfg.train.sample_every = 10
+    cfg.train.preview_n = 16
+    for k, v in train.items():
+        setattr(cfg.train, k, v)
+    return cfg
+
+
+def set_small_form(form, steps: int = 2000) -> None:
+    from gan_studio.gui.training_form import _select
+
+    _select(form.model, "dcgan")
+    _select(form.res, 32)
+    form.width_spin.setValue(8)
+    form.batch.setValue(8)
+    form.by_steps.setChecked(True)
+    form.steps.setValue(steps)
+    _select(form.device, "cpu")
