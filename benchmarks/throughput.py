@@ -199,6 +199,18 @@ def cpu_peak_gflops(bf16: bool) -> float | None:
     return cores * mhz / 1000 * (128 if bf16 else 64)
 
 
+# Dense bfloat16/float16 tensor-core peaks (TFLOP/s, without sparsity) from the vendors' data sheets.
+GPU_PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
+                   "RTX 4090": 165.0, "RTX 3090": 71.0, "V100": 125.0, "T4": 65.0}
+
+
+def gpu_peak_gflops(name: str) -> float | None:
+    for key, tflops in GPU_PEAK_TFLOPS.items():
+        if key in name:
+            return tflops * 1000
+    return None
+
+
 def run_child(kind: str, row: str, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", kind, "--rows", row, "--seconds", str(args.seconds),
            "--batch", str(args.batch), "--device", args.device, "--warmup", str(args.warmup)]
@@ -239,17 +251,20 @@ def main() -> int:
         classic = run_child("classic", row, args)
         ratio = ours.get("images_per_s", 0) / classic["images_per_s"] if classic.get("images_per_s") else None
         share = None
-        if dev.type == "cpu" and "flops_per_image" in ours:
-            peak = cpu_peak_gflops(ours["precision"] == "bfloat16" and cpu_has_native_bf16())
+        if "flops_per_image" in ours:
+            peak = cpu_peak_gflops(ours["precision"] == "bfloat16" and cpu_has_native_bf16()) \
+                if dev.type == "cpu" else gpu_peak_gflops(device_name(dev))
             if peak:
                 share = ours["images_per_s"] * ours["flops_per_image"] / (peak * 1e9)
         results.append({"row": row, "ours": ours, "classic": classic, "ratio": ratio, "share_of_peak": share})
         if "error" in ours or "error" in classic:
             print(f"{row:<10} error: {ours.get('error') or classic.get('error')}")
             continue
+        gpu = f"  GPU MB ours {ours['peak_gpu_mb']:.0f} classic {classic['peak_gpu_mb']:.0f}" \
+            if ours.get("peak_gpu_mb") is not None else ""
         print(f"{row:<10}{ours['images_per_s']:>12.1f}{classic['images_per_s']:>15.1f}{ratio:>8.2f}"
               f"{ours['peak_rss_mb']:>13.0f}{classic['peak_rss_mb']:>16.0f}{ours['flops_per_image'] / 1e9:>11.2f}"
-              f"{(f'{share * 100:.0f}%' if share is not None else 'n/a'):>15}")
+              f"{(f'{share * 100:.1f}%' if share is not None else 'n/a'):>15}{gpu}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / ("throughput.json" if dev.type == "cpu" else f"throughput_{dev.type}.json")
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": device_name(dev), "torch": torch.__version__,

@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=Path, metavar="RUN_DIR", help="the run folder (default: a new one under the runs folder)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     t.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], help="mixed precision (default auto)")
+    t.add_argument("--compile", choices=["auto", "on", "off"],
+                   help="torch.compile the networks (default auto: on CUDA GPUs); falls back to eager if it fails")
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.set_defaults(func=cmd_train)
 
@@ -173,7 +175,8 @@ def config_from_args(args: argparse.Namespace):
                                ("lr_g", cfg.train, "lr_g"), ("lr_d", cfg.train, "lr_d"), ("width", cfg.model, "width"),
                                ("checkpoint_every", cfg.train, "checkpoint_every"),
                                ("sample_every", cfg.train, "sample_every"),
-                               ("device", cfg.train, "device"), ("amp", cfg.train, "amp"), ("seed", cfg.train, "seed")]:
+                               ("device", cfg.train, "device"), ("amp", cfg.train, "amp"), ("seed", cfg.train, "seed"),
+                               ("compile", cfg.train, "compile")]:
         value = getattr(args, attr)
         if value is not None:
             setattr(section, key, value)

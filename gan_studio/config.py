@@ -119,6 +119,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: str = "auto"  # auto | bf16 | fp16 | off
+    compile: str = "auto"  # auto (on CUDA) | on | off: torch.compile the training networks, eager if it fails
     checkpoint_every: int | None = None  # steps; a checkpoint is also written every checkpoint_minutes and on stop
     checkpoint_minutes: float = 10.0
     keep_last: int = 3
@@ -150,6 +151,8 @@ class TrainConfig:
             raise ConfigError("momentum must be in [0, 1) and momentum_steps non-negative")
         if not 0 <= self.ema_decay < 1:
             raise ConfigError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.compile not in ("auto", "on", "off"):
+            raise ConfigError(f"compile must be auto, on or off, got {self.compile!r}")
         if self.amp not in AMP_MODES:
             raise ConfigError(f"amp must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
         if self.checkpoint_every is not None and self.checkpoint_every < 1:

@@ -149,3 +149,15 @@ def test_sigkill_at_random_moments_always_leaves_a_resumable_run(landscapes32, t
     assert f"finished at step {state['step'] + 4}" in result.stderr
     # the resumed process (holding the lock) cleared what killed writes had left
     assert not [p for p in (run / "checkpoints").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_failing_compiler_falls_back_to_eager_training(landscapes32, tmp_path, monkeypatch):
+    class Broken(torch.nn.Module):
+        def forward(self, *args):
+            raise RuntimeError("inductor: no working C++ compiler (simulated)")
+
+    monkeypatch.setattr(torch, "compile", lambda module, **kw: Broken())
+    trainer = Trainer.new(small_config(landscapes32, steps=4, compile="on"), out=tmp_path / "run")
+    events = list(trainer.run())
+    assert any(isinstance(e, Notice) and "torch.compile" in e.message for e in events)
+    assert isinstance(events[-1], Finished) and events[-1].step == 4 and not trainer.compiled

@@ -114,6 +114,10 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.g_train = DDP(self.G, device_ids=ids)
             self.d_pair = DDP(self.d_pair, device_ids=ids)
+        self._eager = (self.g_train, self.d_pair)
+        self.compiled = t.compile == "on" or (t.compile == "auto" and self.device.type == "cuda")
+        if self.compiled:  # lazy: compilation happens in the first step, which falls back to eager on failure
+            self.g_train, self.d_pair = torch.compile(self.g_train), torch.compile(self.d_pair)
         preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
         self.fixed_noise = sample_noise(t.preview_n, config.model.z_dim, config.model.noise, preview_gen, self.device)
         self.step = 0
@@ -294,6 +298,11 @@ class Trainer:
                 except torch.OutOfMemoryError:
                     yield self._halve_batch()
                     continue
+                except Exception as e:  # noqa: BLE001 - only a failing compiler is recovered here
+                    if not self.compiled:
+                        raise
+                    yield self._fall_back_to_eager(e)
+                    continue
                 self.step += 1
                 window_steps += 1
 
@@ -374,6 +383,15 @@ class Trainer:
             self.run_dir.truncate_stats(self.step)
         return Notice(self.step, f"training diverged at step {bad_step} (a loss was not finite): rolled back to "
                                  f"step {self.step} and halved the learning rates (G {t.lr_g:g}, D {t.lr_d:g})")
+
+    def _fall_back_to_eager(self, error: Exception) -> Notice:
+        """torch.compile failed (no compiler, an unsupported op): train the same networks eagerly."""
+        self.compiled = False
+        self.g_train, self.d_pair = self._eager
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
+        return Notice(self.step, f"torch.compile is not available here ({type(error).__name__}); "
+                                 f"training without it")
 
     def _halve_batch(self) -> Notice:
         """Out of memory in a step: free what the step held and go on with half the batch."""

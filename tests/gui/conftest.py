@@ -58,10 +58,10 @@ def paintings(landscapes32, tmp_path) -> Path:
 
 @pytest.fixture
 def trained_run(landscapes32):
-    """A finished small run (40 steps), trained by the engine as the command line would."""
+    """A finished small run (40 steps, checkpoints at 20 and 40), trained by the engine as the command line would."""
     from gan_studio.engine import Trainer
 
-    trainer = Trainer.new(small_config(landscapes32))
+    trainer = Trainer.new(small_config(landscapes32, checkpoint_every=20))
     events = list(trainer.run())
     assert type(events[-1]).__name__ == "Finished"
     return trainer.run_dir.path

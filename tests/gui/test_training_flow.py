@@ -54,7 +54,7 @@ def test_drop_train_pause_resume_stop_and_find_the_run(window, qtbot, paintings)
     qtbot.waitUntil(lambda: t.state == "idle", timeout=10000)
     run = RunDir(run_dir)
     cps = run.checkpoint_list()
-    assert cps and cps[-1][0] == max(stats_steps(run_dir))
+    assert cps and max(stats_steps(run_dir)) <= cps[-1][0] < max(stats_steps(run_dir)) + 10
     assert not run.lock_path.exists()
     assert "stopped" in t.progress.format()
     assert t.start_button.text() == "Continue Training" and t.start_button.isEnabled()
@@ -170,7 +170,8 @@ def test_gallery_pages_favourites_interpolation_and_checkpoints(window, qtbot, t
     with qtbot.waitSignal(dialog.task.finished, timeout=60000):
         pass
     n_cps = len(RunDir(trained_run).checkpoint_list())
-    assert dialog.grid.count() == 2 * n_cps + 2 + 2 * n_cps  # headers, step labels and 2 samples per checkpoint
+    assert n_cps == 2  # steps 20 and 40
+    assert dialog.grid.count() == 2 + n_cps * (1 + 2)  # a header per seed; per checkpoint its step and 2 samples
     assert dialog.timeline_slider.maximum() == len(RunDir(trained_run).sample_grids()) - 1
     dialog.close()
 
