@@ -211,7 +211,20 @@ def _train(args: argparse.Namespace, Trainer) -> int:
     else:
         trainer = Trainer.new(config_from_args(args), out=args.out, progress=progress)
     bar.close()
+    report_skipped(trainer.images)
     return drive_training(trainer)
+
+
+def report_skipped(images, limit: int = 20) -> None:
+    """Files the data set could not use, with reasons: never a silent skip."""
+    rejected = getattr(images, "rejected", [])
+    if not rejected:
+        return
+    print(f"skipped {len(rejected)} file(s) that could not be used:", file=sys.stderr)
+    for r in rejected[:limit]:
+        print(f"  {r.path}: {r.reason}", file=sys.stderr)
+    if len(rejected) > limit:
+        print(f"  ... and {len(rejected) - limit} more (gan-studio scan lists them all)", file=sys.stderr)
 
 
 def drive_training(trainer) -> int:

@@ -115,3 +115,4 @@ def test_a_messy_folder_trains_and_scan_lists_exactly_the_bad_files(capsys, tmp_
     code, _, err = run_cli(capsys, "train", folder, *SMALL, "--steps", "2", "--out", tmp_path / "run")
     assert code == 0, err
     assert "finished at step 2" in err
+    assert f"skipped {len(bad)} file(s)" in err and all(name in err for name in bad)

@@ -6,8 +6,10 @@ Pillow's global state (``LOAD_TRUNCATED_IMAGES``, ``MAX_IMAGE_PIXELS``) is never
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import stat
 import struct
 import threading
 import warnings
@@ -23,7 +25,12 @@ from gan_studio.config import CROP_POLICIES
 from gan_studio.errors import ConfigError, ImageDecodeError
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+# The only Pillow decoders a file may reach, whatever its name says (a '.png' is identified by content). Leaves
+# out every other plugin: EPS would hand the file to Ghostscript, and rarely used decoders are attack surface.
+# Pillow's JPEG opener also returns the multi-picture JPEGs (MPO) many cameras write.
+DECODER_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "GIF", "BMP", "TIFF", "WEBP")
 DEFAULT_MAX_PIXELS = 100_000_000
+MIN_SIDE = 4  # a side shorter than this is a spacer or tracking pixel, not a picture: upscaled it is one flat colour
 RANDOM_CROP_SCALE = 9 / 8  # crop='random' stores this much more so the trainer can take random target-size crops
 PAD_COLOUR = 0  # crop='pad' letterboxes with black: predictable, and the same for every image of a set
 
@@ -65,7 +72,8 @@ def decode_image(
     so the trainer can take random target-size crops. Alpha is composited onto white.
 
     Returns (array, is_gray, source (width, height) after EXIF orientation).
-    Raises ImageDecodeError with a short reason for any bad file.
+    Raises ImageDecodeError with a short one-line reason for any bad file: not a regular file, empty, not
+    JPEG/PNG/GIF/BMP/TIFF/WebP, truncated or corrupt, over ``max_pixels``, or under MIN_SIDE on a side.
     """
     d = decode_full(path, height, width, crop, max_pixels)
     return d.array, d.is_gray, d.source_size
@@ -85,9 +93,12 @@ def decode_full(
         raise ConfigError(f"target size must be positive, got {height}x{width}")
     path = Path(path)
     try:
-        if path.stat().st_size == 0:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block open() for ever; a device never ends
+            raise ImageDecodeError("not a regular file")
+        if st.st_size == 0:
             raise ImageDecodeError("empty file (0 bytes)")
-        with _bomb_warnings_as_errors(), Image.open(path) as im:
+        with _bomb_warnings_as_errors(), Image.open(path, formats=_open_formats()) as im:
             return _decode_open(im, height, width, crop, max_pixels)
     except ImageDecodeError:
         raise
@@ -100,11 +111,18 @@ def decode_full(
     except PermissionError:
         raise ImageDecodeError("permission denied") from None
     except IsADirectoryError:
-        raise ImageDecodeError("not a file") from None
+        raise ImageDecodeError("not a regular file") from None
     except MemoryError:
         raise ImageDecodeError("out of memory while decoding") from None
     except Exception as e:  # noqa: BLE001 - Pillow raises many types for bad data; one bad file must not stop a scan
         raise ImageDecodeError(_reason(e)) from None
+
+
+@functools.cache
+def _open_formats() -> tuple[str, ...]:
+    """DECODER_FORMATS that this Pillow can open: Image.open raises KeyError for a name it has no opener for."""
+    Image.init()
+    return tuple(f for f in DECODER_FORMATS if f in Image.OPEN)
 
 
 def _decode_open(im: Image.Image, height: int, width: int, crop: str, max_pixels: int) -> Decoded:
@@ -114,6 +132,12 @@ def _decode_open(im: Image.Image, height: int, width: int, crop: str, max_pixels
         raise ImageDecodeError(f"empty image ({w0}x{h0} pixels)")
     if w0 * h0 > max_pixels:  # the declared size: checked before anything is decoded
         raise ImageDecodeError(f"too large: {w0}x{h0} pixels (limit {max_pixels / 1e6:g} MP)")
+    if min(w0, h0) < MIN_SIDE:
+        raise ImageDecodeError(f"too small: {w0}x{h0} pixels (at least {MIN_SIDE} on each side)")
+    if im.format == "TIFF" and not _tiles_cover(im):
+        # e.g. a 1 kB file whose strips hold 12 rows of a 16x2,000,000 image: the rest would be blank pixels,
+        # and turning that blank into an array would cost seconds
+        raise ImageDecodeError(f"corrupt image data (its strips hold only part of the {w0}x{h0} image)")
 
     orientation = _orientation(im)
     transposed = orientation in (5, 6, 7, 8)  # these swap width and height
@@ -160,6 +184,16 @@ def fit_image(im: Image.Image, height: int, width: int, crop: str) -> Image.Imag
     return im.resize((w, h), _RESAMPLE, box=box, reducing_gap=_REDUCING_GAP)
 
 
+def _tiles_cover(im: Image.Image) -> bool:
+    """True when the pieces Pillow will decode (strips, tiles) add up to the whole image."""
+    w, h = im.size
+    area = 0
+    for tile in im.tile:
+        x0, y0, x1, y1 = tile[1]
+        area += max(0, min(x1, w) - max(x0, 0)) * max(0, min(y1, h) - max(y0, 0))
+    return area >= w * h
+
+
 def _needed_size(shown: tuple[int, int], target: tuple[int, int], crop: str) -> tuple[int, int]:
     """Smallest (width, height) of the source that still gives full detail at the target (height, width)."""
     (sw, sh), (h, w) = shown, target
@@ -204,34 +238,49 @@ def _on_white(im: Image.Image) -> Image.Image:
     return canvas
 
 
+# 16-bit value -> 8-bit, rint(v / 257) (65535 -> 255 exactly): one table look-up per pixel, no float copies,
+# so a large 16-bit scan costs one byte a pixel here instead of several float32 arrays.
+_LUT16 = np.rint(np.arange(65536, dtype=np.float32) / np.float32(257.0)).astype(np.uint8)
+
+
 def _high_depth_to_l(im: Image.Image) -> Image.Image:
     """16-bit, 32-bit integer and float images -> 8-bit L, scaled (not clipped) to 0..255."""
     a = np.asarray(im)
     if im.mode.startswith("I;16"):
-        scaled = a.astype(np.float32) / 257.0  # 65535 -> 255 exactly
+        out = _LUT16[a.astype(np.uint16, copy=False)]  # big-endian I;16B becomes native first
     elif im.mode == "I":
         lo, hi = int(a.min()), int(a.max())
         if lo >= 0 and hi <= 255:
-            scaled = a.astype(np.float32)  # 8-bit values in a 32-bit container
+            out = a.astype(np.uint8)  # 8-bit values in a 32-bit container
         elif lo >= 0 and hi <= 65535:
-            scaled = a.astype(np.float32) / 257.0  # 16-bit data that Pillow opened as 'I'
+            out = _LUT16[a]  # 16-bit data that Pillow opened as 'I'
         else:
-            scaled = _stretch(a.astype(np.float64))
-    else:  # 'F'
-        f = np.nan_to_num(a.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+            out = _to_u8(_stretch(a.astype(np.float64)))
+    else:  # 'F': float32, worked on in place
+        f = np.nan_to_num(a.astype(np.float32), copy=False, nan=0.0, posinf=0.0, neginf=0.0)
         lo, hi = float(f.min()), float(f.max())
         if lo >= 0 and hi <= 1:
-            scaled = f * 255.0
-        elif lo >= 0 and hi <= 255:
-            scaled = f
-        else:
-            scaled = _stretch(f)
-    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8))
+            f *= 255.0
+        elif not (lo >= 0 and hi <= 255):
+            f = _stretch(f.astype(np.float64))  # float64: (value - lo) cannot overflow
+        out = _to_u8(f)
+    return Image.fromarray(np.ascontiguousarray(out))
+
+
+def _to_u8(f: np.ndarray) -> np.ndarray:
+    """Round and clip a float array to uint8, in place where it can."""
+    np.rint(f, out=f)
+    np.clip(f, 0, 255, out=f)
+    return f.astype(np.uint8)
 
 
 def _stretch(a: np.ndarray) -> np.ndarray:
     lo, hi = float(a.min()), float(a.max())
-    return (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+    if not hi > lo:
+        return np.zeros_like(a)
+    a -= a.dtype.type(lo)
+    a *= a.dtype.type(255.0 / (hi - lo))
+    return a
 
 
 def _channels_equal(a: np.ndarray) -> bool:
@@ -240,7 +289,7 @@ def _channels_equal(a: np.ndarray) -> bool:
 
 def _reason(e: BaseException) -> str:
     """A short human reason for an exception Pillow raised while reading one file."""
-    msg = str(e).strip()
+    msg = " ".join(str(e).split())  # one line: a reason is shown in a list
     if "truncated" in msg.lower() or isinstance(e, (EOFError, struct.error)):
         return "truncated image data"
     if isinstance(e, OSError) and e.errno is not None:

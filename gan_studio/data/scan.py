@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -94,7 +95,12 @@ def list_folder(folder: str | os.PathLike[str]) -> Listing:
             try:
                 st = os.stat(full)  # follows a link to a file
             except OSError as e:
-                why = "broken link" if os.path.islink(full) else f"cannot read file: {e.strerror or e}"
+                if e.errno == errno.ELOOP:
+                    why = "symbolic link loop"
+                elif os.path.islink(full):
+                    why = "broken link"
+                else:
+                    why = f"cannot read file: {e.strerror or e}"
                 rejected.append(Rejected(rel, why))
                 continue
             if not stat.S_ISREG(st.st_mode):

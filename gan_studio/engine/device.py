@@ -77,7 +77,10 @@ def autocast_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | Non
 
 
 def configure_threads() -> None:
-    """Use every core for intra-op parallelism (PyTorch may default to fewer in containers)."""
+    """Use every core for intra-op parallelism (PyTorch may default to fewer in containers), unless the user
+    or a launcher (torchrun sets it per process) chose a count with OMP_NUM_THREADS."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
