@@ -16,7 +16,8 @@ from gan_studio.errors import ConfigError, GanStudioError
 from gan_studio.progress import ProgressBar, format_duration
 
 DEFAULT_MINUTES = 10.0
-DEFAULT_RES = {"mlp": 28, "dcgan": 64}
+DEFAULT_RES = {"mlp": 28, "dcgan": 64, "fastgan": 64}
+MODELS = ["mlp", "dcgan", "fastgan"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,8 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its newest checkpoint")
     t.add_argument("--preset", help="a named configuration to start from (gan-studio presets lists them); "
                                     "options given on the command line override it")
-    t.add_argument("--model", choices=["mlp", "dcgan"], help="model family (default dcgan)")
-    t.add_argument("--res", type=int, help="short side in pixels (default 64 for dcgan, 28 for mlp)")
+    t.add_argument("--model", choices=MODELS, help="model family (default: fastgan for a folder of fewer than "
+                                                   "2,000 images, else dcgan)")
+    t.add_argument("--res", type=int, help="short side in pixels (default 64; 28 for mlp)")
     t.add_argument("--aspect", default=None, help="width:height, e.g. 1:1 (default) or 2:1 for landscapes")
     t.add_argument("--crop", choices=["center", "pad", "random"], help="how images meet the aspect (default center)")
     t.add_argument("--flip", action="store_true", help="random horizontal flips of the data")
@@ -66,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--g-loss", choices=["non_saturating", "minimax"], help="generator loss (default non_saturating)")
     t.add_argument("--lr-g", type=float, help="generator learning rate (default 2e-4)")
     t.add_argument("--lr-d", type=float, help="discriminator learning rate (default 2e-4)")
-    t.add_argument("--width", type=int, help="DCGAN channel width (default 64)")
+    t.add_argument("--width", type=int, help="channel width of the convolutional models (default 64)")
+    t.add_argument("--augment", choices=["auto", "on", "off"],
+                   help="differentiable augmentation of what D sees, with an adaptive strength (default auto: on "
+                        "for the convolutional models on fewer than 2,000 images)")
+    t.add_argument("--quality-every", type=int, metavar="STEPS",
+                   help="measure sample quality (SWD) every STEPS and keep the best snapshot (default 250; 0: off)")
     t.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                    help="also checkpoint every STEPS steps (always: every 10 minutes and on every stop)")
     t.add_argument("--sample-every", type=int, metavar="STEPS", help="save a preview grid every STEPS (default 100)")
@@ -84,9 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed+i (default 0)")
     m.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     m.add_argument("--grid", action="store_true", help="also write grid.png, all images on one sheet")
-    m.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's newest)")
+    m.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's best snapshot, else newest)")
+    m.add_argument("--which", choices=["best", "latest"], default="best",
+                   help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
     m.add_argument("--device", default="auto")
     m.set_defaults(func=cmd_sample)
+
+    v = sub.add_parser("eval", help="measure a run's samples: SWD, diversity (MS-SSIM), copies, Parzen estimate")
+    v.add_argument("run", type=Path, metavar="RUN_DIR")
+    v.add_argument("--data", type=Path, help="the real images to compare with (default: the run's own data set)")
+    v.add_argument("--n", type=int, default=300, help="number of samples (default 300; SWD compares equal counts)")
+    v.add_argument("--seed", type=int, default=0, help="seed of the first sample and of the metrics (default 0)")
+    v.add_argument("--which", choices=["best", "latest"], default="best", help="which snapshot (default best)")
+    v.add_argument("--no-parzen", action="store_true", help="skip the Parzen-window estimate")
+    v.add_argument("--device", default="auto")
+    v.set_defaults(func=cmd_eval)
 
     d = sub.add_parser("demo", help="write the built-in demo landscapes to a folder")
     d.add_argument("out", type=Path, nargs="?", help="folder (default: the cache folder)")
@@ -159,7 +178,7 @@ def config_from_args(args: argparse.Namespace):
         raise ConfigError("give a folder of images to train on, --demo for the built-in landscapes, "
                           "or --resume RUN_DIR")
     cfg = RunConfig()
-    cfg.model.name = args.model or "dcgan"
+    cfg.model.name = args.model or "dcgan"  # without --model, _train picks by the data set (default_model)
     cfg.data.res = DEFAULT_RES[cfg.model.name]
     if args.preset:
         from gan_studio.presets import apply_preset
@@ -176,7 +195,8 @@ def config_from_args(args: argparse.Namespace):
                                ("checkpoint_every", cfg.train, "checkpoint_every"),
                                ("sample_every", cfg.train, "sample_every"),
                                ("device", cfg.train, "device"), ("amp", cfg.train, "amp"), ("seed", cfg.train, "seed"),
-                               ("compile", cfg.train, "compile")]:
+                               ("compile", cfg.train, "compile"), ("augment", cfg.train, "augment"),
+                               ("quality_every", cfg.train, "quality_every")]:
         value = getattr(args, attr)
         if value is not None:
             setattr(section, key, value)
@@ -209,10 +229,31 @@ def _train(args: argparse.Namespace, Trainer) -> int:
         trainer = Trainer.resume(args.resume, steps=args.steps, minutes=args.minutes, device=args.device,
                                  progress=progress)
     else:
-        trainer = Trainer.new(config_from_args(args), out=args.out, progress=progress)
+        cfg = config_from_args(args)
+        if not args.model and not (args.preset and _preset_names_model(args.preset)):
+            choose_default_model(cfg, progress)
+        trainer = Trainer.new(cfg, out=args.out, progress=progress)
     bar.close()
     report_skipped(trainer.images)
     return drive_training(trainer)
+
+
+def _preset_names_model(name: str) -> bool:
+    from gan_studio.presets import PRESETS
+
+    preset = PRESETS.get(name)
+    return bool(preset and "name" in preset.overrides.get("model", {}))
+
+
+def choose_default_model(cfg, progress=None) -> None:
+    """No --model: the data-efficient model for a small folder, DCGAN for a large one (the decoded images are
+    cached, so counting them costs the training nothing)."""
+    from gan_studio.engine.trainer import load_training_images
+    from gan_studio.models import default_model
+
+    images = load_training_images(cfg, progress)
+    cfg.model.name = default_model(len(images.files), cfg.data.res, images.channels)
+    cfg.validate()
 
 
 def report_skipped(images, limit: int = 20) -> None:
@@ -258,12 +299,18 @@ def drive_training(trainer) -> int:
             elif isinstance(event, StepStats):
                 extra = (f"step {event.step} D {event.loss_d:.3f} G {event.loss_g:.3f} D(x) {event.d_real:.2f} "
                          f"D(G(z)) {event.d_fake:.2f} {event.images_per_s:.0f} img/s")
+                if event.augment_p is not None:
+                    extra += f" aug {event.augment_p:.2f}"
+                if event.swd is not None:
+                    bar.message(f"  quality at step {event.step}: SWD {event.swd:.1f} (lower is better), "
+                                f"{event.copy_share:.0%} copies")
                 if event.progress is not None:
                     bar.update(event.step, fraction=event.progress, eta=event.eta_s, extra=extra)
                 else:
                     bar.update(event.step, extra=extra)
             elif isinstance(event, CheckpointSaved):
-                bar.message(f"  checkpoint: {event.path}")
+                kind = "best snapshot so far" if event.path.stem == "best" else "checkpoint"
+                bar.message(f"  {kind}: {event.path}")
             elif isinstance(event, Notice):
                 bar.message(f"  note: {event.message}")
             elif isinstance(event, Preview) and event.path is not None and event.step:
@@ -299,7 +346,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ConfigError("--n must be at least 1")
-    gen = load_generator(args.run, checkpoint=args.checkpoint, device=args.device)
+    gen = load_generator(args.run, checkpoint=args.checkpoint, device=args.device, which=args.which)
     seeds = list(range(args.seed, args.seed + args.n))
     bar = ProgressBar("sampling", total=args.n)
     images = gen.images(seeds, progress=lambda done, total: bar.update(done, total, force=done == total))
@@ -312,6 +359,33 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.grid:
         grid = save_grid(images, Path(args.out) / "grid.png")
         print(f"wrote {grid}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------- eval
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from PIL import Image
+
+    from gan_studio.engine.fileio import atomic_save, atomic_write_text
+    from gan_studio.engine.quality import evaluate_run
+
+    if args.n < 2:
+        raise ConfigError("--n must be at least 2")
+    print(f"evaluating {args.n} samples of {args.run} ...", file=sys.stderr)
+    figures, pairs = evaluate_run(args.run, data=str(args.data) if args.data else None, n=args.n, seed=args.seed,
+                                  which=args.which, device=args.device, parzen_ll=not args.no_parzen)
+    out = Path(args.run) / "eval"
+    out.mkdir(exist_ok=True)
+    stem = f"step_{figures['step']:08d}"
+    text = json.dumps(figures, indent=2)
+    atomic_write_text(out / f"{stem}.json", text + "\n")
+    atomic_save(out / f"{stem}_closest.png", lambda f: Image.fromarray(pairs).save(f, "PNG"))
+    print(text)
+    print(f"SWD {figures['swd']:.1f} (n={figures['swd_n']}), copies {figures['copy_share']:.1%}, MS-SSIM "
+          f"{figures['ms_ssim_samples']:.3f} (training set {figures['ms_ssim_train']:.3f})\n"
+          f"wrote {out / (stem + '.json')} and the closest pairs, {out / (stem + '_closest.png')}", file=sys.stderr)
     return 0
 
 

@@ -20,6 +20,8 @@ G_LOSSES = ("non_saturating", "minimax")
 OPTIMIZERS = ("adam", "sgd")
 AMP_MODES = ("auto", "bf16", "fp16", "off")
 NOISE_KINDS = ("normal", "uniform")
+AUGMENT_MODES = ("auto", "on", "off")
+AUGMENT_OPS = ("color", "translation", "cutout")
 
 
 def parse_aspect(aspect: str) -> tuple[int, int]:
@@ -126,6 +128,18 @@ class TrainConfig:
     log_every: int = 10  # steps between statistics (a host sync happens only here)
     sample_every: int = 100  # steps between preview grids saved under samples/
     preview_n: int = 64
+    # Differentiable augmentation (DiffAugment) of what D sees, real and fake, with ADA's adaptive probability
+    augment: str = "auto"  # auto (on for convolutional models on fewer than 2,000 images) | on | off
+    augment_ops: list[str] = field(default_factory=lambda: list(AUGMENT_OPS))
+    augment_p: float | None = None  # a fixed probability; None: adaptive (ADA), starting at augment_p_start
+    augment_p_start: float = 0.0
+    ada_target: float = 0.6  # the overfitting signal r_t = E[sign(D(real))] that p steers to
+    ada_interval: int = 4  # steps between adjustments of p
+    ada_kimg: float = 100.0  # thousands of images for p to move from 0 to 1 at the fastest
+    recon_weight: float = 1.0  # self-supervised discriminators: weight of their reconstruction loss
+    # A cheap quality check (SWD of EMA samples against the training images) every quality_every steps
+    quality_every: int | None = 250  # None or 0: off
+    quality_n: int = 300  # samples compared (at most the number of training images)
 
     def validate(self) -> None:
         if not 1 <= self.batch <= 65536:
@@ -161,6 +175,23 @@ class TrainConfig:
             raise ConfigError(f"keep_last must be at least 1, got {self.keep_last}")
         if self.log_every < 1 or self.sample_every < 1 or self.preview_n < 1:
             raise ConfigError("log_every, sample_every and preview_n must be positive")
+        if self.augment not in AUGMENT_MODES:
+            raise ConfigError(f"augment must be one of {', '.join(AUGMENT_MODES)}, got {self.augment!r}")
+        bad = [op for op in self.augment_ops if op not in AUGMENT_OPS]
+        if bad or not isinstance(self.augment_ops, list):
+            raise ConfigError(f"augment_ops must be a list drawn from {', '.join(AUGMENT_OPS)}, got {self.augment_ops!r}")
+        for name in ("augment_p", "augment_p_start"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{name} must be a probability in [0, 1], got {value}")
+        if not -1.0 < self.ada_target < 1.0:
+            raise ConfigError(f"ada_target is a mean of signs, in (-1, 1); got {self.ada_target}")
+        if self.ada_interval < 1 or self.ada_kimg <= 0:
+            raise ConfigError("ada_interval must be at least 1 and ada_kimg positive")
+        if self.recon_weight < 0:
+            raise ConfigError(f"recon_weight must be non-negative, got {self.recon_weight}")
+        if (self.quality_every is not None and self.quality_every < 0) or self.quality_n < 2:
+            raise ConfigError("quality_every must be non-negative (0: off) and quality_n at least 2")
 
 
 @dataclass

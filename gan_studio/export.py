@@ -253,11 +253,13 @@ def export_plan(run: Path, out: Path, seeds: Sequence[int], fmt: str = "png", gr
 def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str = "png", size: int | None = None,
                grid: bool = False, html: bool = False, gif: bool = False, overwrite: bool = False,
                progress: Callable[[int, int], None] | None = None, seeds: Sequence[int] | None = None,
-               checkpoint: Path | None = None, device: str = "cpu") -> ExportResult:
+               checkpoint: Path | None = None, device: str = "cpu", which: str = "best") -> ExportResult:
     """Export a gallery of a run's EMA generator into ``out``.
 
     The images are ``seeds`` (for example the favourites) or ``n`` new samples from ``first_seed``; each is
-    seed_NNNNNN.png|jpg with its seed, run and step in its metadata, at ``size`` pixels on the long side.
+    seed_NNNNNN.png|jpg with its seed, run and step in its metadata, at ``size`` pixels on the long side. They
+    come from ``checkpoint``, else from the run's best snapshot (``which='best'``, when it keeps one) or its newest
+    checkpoint, as ``gan-studio sample`` chooses.
     Optionally a contact sheet (grid.png), an HTML page (index.html: thumbnails embedded, linking to the full
     images), and GIFs (latent_walk.gif, training_progress.gif). Every target is checked before anything is
     written: existing files are an error unless ``overwrite``. Each file is written atomically, and if the
@@ -289,10 +291,11 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
     if existing and not overwrite:
         raise GanStudioError(f"{len(existing)} file(s) already exist in {out} (first: {existing[0].name}); "
                              f"choose another folder or allow overwriting")
-    gen = load_generator(run_dir.path, checkpoint=checkpoint, device=device)
+    gen = load_generator(run_dir.path, checkpoint=checkpoint, device=device, which=which)
     result = ExportResult(out=out, run_name=run_dir.path.name, step=gen.step, seeds=list(seeds))
     grids = _progress_frames(run_dir.sample_grids()) if gif else []
-    walk_frames = (WALK_KEYS if len(seeds) >= 2 else 3) * WALK_FRAMES if gif else 0
+    keys = list(seeds[:WALK_KEYS]) if len(seeds) >= 2 else [seeds[0], seeds[0] + 1, seeds[0] + 2]
+    walk_frames = len(keys) * WALK_FRAMES if gif else 0
     total = 2 * len(seeds) + int(grid) + int(html) + walk_frames + len(grids)
     done = 0
 
@@ -319,7 +322,6 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
         if gif:
             native = max(images.shape[1:3])
             gif_size = min(max(size or native, GIF_MIN), GIF_MAX)
-            keys = list(seeds[:WALK_KEYS]) if len(seeds) >= 2 else [seeds[0], seeds[0] + 1, seeds[0] + 2]
             z = walk_noise(gen.noise(keys).cpu().numpy(), WALK_FRAMES, gen.config.model.noise)
             import torch
 

@@ -14,16 +14,15 @@ from pathlib import Path
 import pytest
 import torch
 
-import gan_studio.engine.trainer as trainer_module
 from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Trainer
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.rundir import RunDir
 from test_trainer import small_config
 
 
-def poison_d_loss(monkeypatch, bad_calls):
-    """Make d_loss return NaN on the given call numbers (1-based), as a diverging game would."""
-    real = trainer_module.d_loss
+def poison_d_loss(trainer, bad_calls):
+    """Make the trainer's discriminator loss NaN on the given call numbers (1-based), as a diverging game would."""
+    real = trainer.d_loss
     calls = {"n": 0}
 
     def d_loss(real_logits, fake_logits):
@@ -31,7 +30,7 @@ def poison_d_loss(monkeypatch, bad_calls):
         loss = real(real_logits, fake_logits)
         return loss * float("nan") if calls["n"] in bad_calls else loss
 
-    monkeypatch.setattr(trainer_module, "d_loss", d_loss)
+    trainer.d_loss = d_loss
 
 
 def all_finite(state):
@@ -41,9 +40,9 @@ def all_finite(state):
 
 def test_a_nan_rolls_back_lowers_the_learning_rate_and_never_reaches_a_checkpoint(landscapes32, tmp_path,
                                                                                   monkeypatch):
-    poison_d_loss(monkeypatch, {5})
     trainer = Trainer.new(small_config(landscapes32, steps=10, checkpoint_every=2, keep_last=100),
                           out=tmp_path / "run")
+    poison_d_loss(trainer, {5})
     events = list(trainer.run())
     notices = [e for e in events if isinstance(e, Notice)]
     assert len(notices) == 1 and "rolled back to step 4" in notices[0].message
@@ -56,8 +55,8 @@ def test_a_nan_rolls_back_lowers_the_learning_rate_and_never_reaches_a_checkpoin
 
 
 def test_a_second_divergence_stops_with_a_clear_message(landscapes32, tmp_path, monkeypatch):
-    poison_d_loss(monkeypatch, set(range(5, 1000)))
     trainer = Trainer.new(small_config(landscapes32, steps=30, checkpoint_every=2), out=tmp_path / "run")
+    poison_d_loss(trainer, set(range(5, 1000)))
     events = list(trainer.run())
     assert isinstance(events[-1], Failed) and "diverged again" in events[-1].message
     for _, path in RunDir(tmp_path / "run").checkpoint_list():

@@ -33,6 +33,10 @@ class StepStats:
     lr_d: float
     progress: float | None  # fraction of this session done, when its length is known
     eta_s: float | None  # seconds left in this session
+    augment_p: float | None = None  # the probability of each augmentation D sees (None: augmentation off)
+    r_t: float | None = None  # the overfitting signal E[sign(D(real))]: near 1, D is sure of every training image
+    swd: float | None = None  # the quality check's SWD of EMA samples vs the training images (lower is better),
+    copy_share: float | None = None  # and the share of those samples that copy a training image; None: not measured
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}

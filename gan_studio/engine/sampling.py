@@ -1,4 +1,5 @@
-"""Generating images from a trained run: the EMA generator of its newest (or a chosen) checkpoint.
+"""Generating images from a trained run: the EMA generator of its best snapshot (by the training-time quality
+check, ``checkpoints/best.pt``), else of its newest checkpoint, or of a chosen one.
 
 Every image has its own seed, so image #s of a gallery is the same picture whatever the batch it is drawn in.
 """
@@ -60,13 +61,27 @@ class LoadedGenerator:
         return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
 
 
+BEST_NAME = "best.pt"
+WHICH = ("best", "latest")
+
+
 def load_generator(run_path: Path, checkpoint: Path | None = None, device: str = "cpu",
-                   ema: bool = True) -> LoadedGenerator:
-    """The (EMA) generator of a run's newest loadable checkpoint, or of ``checkpoint``, in eval mode."""
+                   ema: bool = True, which: str = "best") -> LoadedGenerator:
+    """The (EMA) generator of ``checkpoint``, or else of the run's best snapshot (``which='best'``, when the
+    run has one that loads) or its newest loadable checkpoint (``which='latest'``), in eval mode."""
+    if which not in WHICH:
+        raise ckpt.CheckpointError(f"which must be one of {', '.join(WHICH)}, got {which!r}")
     run = RunDir.open(run_path)
+    state = None
     if checkpoint is not None:
         path, state = Path(checkpoint), ckpt.load_checkpoint(checkpoint)
-    else:
+    elif which == "best" and (run.checkpoints / BEST_NAME).is_file():
+        path = run.checkpoints / BEST_NAME
+        try:
+            state = ckpt.load_checkpoint(path)
+        except ckpt.CheckpointError:
+            state = None  # a damaged best snapshot: the newest checkpoint will do
+    if state is None:
         path, state = ckpt.latest_loadable_checkpoint(run.checkpoints)
     config = RunConfig.from_dict(state["config"]).validate()
     c, h, w = state["image_shape"]

@@ -29,30 +29,38 @@ from gan_studio.config import RunConfig
 from gan_studio.data.sampler import DeviceImages
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine import distributed as dist
+from gan_studio.engine.augment import AdaptiveAugment
 from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
 from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started,
                                      StepStats)
 from gan_studio.engine.fileio import atomic_save
 from gan_studio.engine.lock import RunLock
-from gan_studio.engine.losses import d_loss, g_loss
+from gan_studio.engine.losses import LOSSES
+from gan_studio.engine.quality import QualityMonitor, center_crop, check_quality, overfitting_notice
 from gan_studio.engine.rundir import RunDir
 from gan_studio.errors import GanStudioError
-from gan_studio.models import CONVOLUTIONAL, build_models, sample_noise
+from gan_studio.models import CONVOLUTIONAL, LOSSES as MODEL_LOSSES, SMALL_DATASET, build_models, sample_noise
 
 RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
+QUALITY_SEED_OFFSET = 777_777_777  # the quality check's fixed noise: a stream of its own
 
 
 class DiscriminatorPair(torch.nn.Module):
     """D on a real and a fake batch in one forward call, as DistributedDataParallel needs; batch norm still sees
-    the two batches separately, as in the single-process step."""
+    the two batches separately, as in the single-process step. A self-supervised D also reconstructs the reals:
+    the third output is that loss (None for other families)."""
 
     def __init__(self, d: torch.nn.Module) -> None:
         super().__init__()
         self.d = d
+        self.self_supervised = hasattr(d, "reconstruction_loss")
 
-    def forward(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.d(real), self.d(fake)
+    def forward(self, real: torch.Tensor, fake: torch.Tensor):
+        if self.self_supervised:
+            real_logits, recon = self.d.reconstruction_loss(real)
+            return real_logits, self.d(fake), recon
+        return self.d(real), self.d(fake), None
 
 ProgressFn = Callable[[int, int], None]
 
@@ -104,8 +112,24 @@ class Trainer:
         shard = images.images[self.rank::self.world] if self.world > 1 else images.images
         self.data = DeviceImages(shard, (images.target_height, images.target_width), self.device,
                                  flip=config.data.flip, channels_last=self.channels_last)
-        # One generator for data draws and noise, so a run is a function of its seed.
+        # One generator for data draws, noise and augmentation, so a run is a function of its seed.
         self.gen = torch.Generator(device=self.device).manual_seed(t.seed + self.rank * RANK_SEED_STRIDE)
+        self.d_loss, self.g_loss = LOSSES[MODEL_LOSSES[config.model.name]]
+        self.augment_on = t.augment == "on" or (t.augment == "auto" and config.model.name in CONVOLUTIONAL
+                                                and len(images.files) < SMALL_DATASET)
+        # Off, the same object still gathers the overfitting signal r_t (with no augmentation and p fixed at 0).
+        self.augment = AdaptiveAugment(t.augment_ops if self.augment_on else [], self.device, t.batch * self.world,
+                                       t.ada_target, t.ada_interval, t.ada_kimg, t.augment_p_start,
+                                       fixed=t.augment_p if self.augment_on else 0.0)
+        self.overfit_logs = 0  # consecutive logged windows with D sure of every training image
+        self.quality: QualityMonitor | None = None
+        if t.quality_every and dist.is_main() and min(self.shape[1:]) >= 8:
+            train = center_crop(images.images, images.target_height, images.target_width)
+            self.quality = QualityMonitor(train, seed=t.seed)
+            quality_gen = torch.Generator(device=self.device).manual_seed(t.seed + QUALITY_SEED_OFFSET)
+            self.quality_noise = sample_noise(min(t.quality_n, len(train)), config.model.z_dim, config.model.noise,
+                                              quality_gen, self.device)
+        self.last_quality_step = 0
         self.g_train: torch.nn.Module = self.G
         self.d_pair: torch.nn.Module = DiscriminatorPair(self.D)
         if self.world > 1:
@@ -210,20 +234,25 @@ class Trainer:
             # Only the last fake batch is reused for the generator step, so only it keeps G's graph.
             with torch.set_grad_enabled(i == t.k - 1), self._autocast():
                 fake = self.g_train(z)
+                if self.augment_on:  # D sees reals and fakes through the same (differentiable) augmentation
+                    real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
             with self._autocast():
-                real_logits, fake_logits = self.d_pair(real, fake.detach())
+                real_logits, fake_logits, recon = self.d_pair(real, fake.detach())
                 real_logits, fake_logits = real_logits.float(), fake_logits.float()
-                loss_d = d_loss(real_logits, fake_logits)
+                loss_d = self.d_loss(real_logits, fake_logits)
+                if recon is not None:
+                    loss_d = loss_d + t.recon_weight * recon
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
             if hasattr(D, "apply_constraints"):
                 D.apply_constraints()
+            self.augment.observe(real_logits, dist.mean_across_ranks if self.world > 1 else None, t.batch * self.world)
         # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
         D.requires_grad_(False)
         with self._autocast():
-            loss_g = g_loss(D(fake).float(), t.g_loss)
+            loss_g = self.g_loss(D(fake).float(), t.g_loss)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
@@ -312,7 +341,14 @@ class Trainer:
                         yield self._roll_back()
                         last_ckpt_step = self.step
                     else:
-                        yield self._log(means, window_steps, window_start, elapsed, start_step)
+                        quality, spent = None, 0.0
+                        if self._quality_due():
+                            checked = time.monotonic()
+                            quality = yield from check_quality(self, elapsed)
+                            spent = time.monotonic() - checked  # not training time: kept out of images/s
+                        stats = self._log(means, window_steps, window_start + spent, elapsed, start_step, quality)
+                        yield stats
+                        yield from overfitting_notice(self, stats)
                     acc.zero_()
                     window_start, window_steps = time.monotonic(), 0
                 now = time.monotonic()
@@ -336,6 +372,8 @@ class Trainer:
             if not self._window_is_finite(acc):
                 raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); "
                                      f"the last checkpoint is intact")
+            if self.quality is not None and self.step - self.last_quality_step >= max(t.quality_every // 4, 1):
+                yield from check_quality(self, session)  # the final state gets its chance to be the best
             if self.step != last_ckpt_step or self.last_checkpoint is None:
                 yield from self._checkpoint(session)
             if self.is_main and self.step % t.sample_every != 0:
@@ -408,9 +446,11 @@ class Trainer:
     def _precision_name(self) -> str:
         return {None: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.amp_dtype]
 
-    def _log(self, means: torch.Tensor, steps: int, window_start: float, elapsed: float, start_step: int) -> StepStats:
+    def _log(self, means: torch.Tensor, steps: int, window_start: float, elapsed: float, start_step: int,
+             quality: dict[str, float] | None = None) -> StepStats:
         t = self.config.train
-        loss_d, loss_g, d_real, d_fake = means.tolist()  # the only host sync of the loop
+        signals = torch.stack([self.augment.p.float(), self.augment.rt.float()]).to(means)
+        loss_d, loss_g, d_real, d_fake, p, rt = torch.cat([means, signals]).tolist()  # the loop's only host sync
         now = time.monotonic()
         rate = steps / max(now - window_start, 1e-9)
         progress = eta = None
@@ -425,10 +465,16 @@ class Trainer:
             progress, eta = min(progress, 1.0), max(eta, 0.0)
         stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch * self.world, loss_d, loss_g,
                           d_real, d_fake, self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"],
-                          progress, eta)
+                          progress, eta, round(p, 4) if self.augment_on else None, round(rt, 4),
+                          quality["swd"] if quality else None, quality["copy_share"] if quality else None)
         if self.is_main:
             self.run_dir.append_stats(stats.to_json())
         return stats
+
+    def _quality_due(self) -> bool:
+        """At the first log step at or past each multiple of quality_every (a function of the step alone)."""
+        t = self.config.train
+        return self.quality is not None and self.step // t.quality_every > (self.step - t.log_every) // t.quality_every
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
@@ -471,6 +517,8 @@ class Trainer:
             "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
             "rng": rng,
             "fixed_noise": self.fixed_noise.cpu(),
+            "augment": self.augment.state_dict(),
+            "quality": self.quality.state_dict() if self.quality is not None else None,
         }
 
     def _checkpoint(self, session_seconds: float) -> Iterator[CheckpointSaved]:
@@ -504,6 +552,11 @@ class Trainer:
         self.step = state["step"]
         self.seconds_before = float(state["seconds"])
         self.fixed_noise = state["fixed_noise"].to(self.device)
+        if state.get("augment"):  # the augmentation strength goes on where it was (older checkpoints: none)
+            self.augment.load_state_dict(state["augment"])
+        if state.get("quality") and self.quality is not None:
+            self.quality.load_state_dict(state["quality"])
+            self.last_quality_step = self.quality.history[-1][0] if self.quality.history else 0
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         if self.world > 1 or rng.get("world_size", 1) > 1:

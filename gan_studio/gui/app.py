@@ -34,8 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     QCoreApplication.setOrganizationDomain("gan-studio.invalid")
     QCoreApplication.setApplicationName("GAN Studio")
     QCoreApplication.setApplicationVersion(__version__)
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    app = QApplication.instance()
+    if app is None:
+        # fractional scale factors (125 %, 150 %) as the screen asks, not rounded to whole numbers
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0], *qt_args])
 
     from gan_studio.gui.icon import app_icon
     from gan_studio.gui.main_window import MainWindow

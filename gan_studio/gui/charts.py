@@ -21,7 +21,7 @@ def nice_ticks(lo: float, hi: float, target: int = 4) -> list[float]:
         return [lo]
     raw = (hi - lo) / max(target, 1)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    step = min((m * mag for m in (1, 2, 2.5, 5, 10)), key=lambda c: abs(math.log(c / raw)))  # nearest nice step
     first = math.ceil(lo / step) * step
     ticks = []
     v = first
@@ -55,7 +55,7 @@ class LineChart(QWidget):
         self._steps: list[float] = []
         self._values: list[list[float]] = [[] for _ in series]
         self.setMouseTracking(True)
-        self.setMinimumSize(220, 140)
+        self.setMinimumSize(170, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     # ------------------------------------------------------------------------------------------- data
@@ -93,10 +93,27 @@ class LineChart(QWidget):
         return QSize(420, 200)
 
     # ------------------------------------------------------------------------------------------ layout
+    def _legend_labels(self) -> list[str]:
+        """'name value' for each series, or just the names when that would not fit on a line of its own."""
+        last = self.last()
+        names = [name for name, _ in self.series]
+        if last is None:
+            return names
+        full = [f"{name} {last[1][i]:.3f}" for i, name in enumerate(names)]
+        fm = self.fontMetrics()
+        return full if sum(fm.horizontalAdvance(t) + 28 for t in full) + 20 <= self.width() else names
+
+    def _legend_below_title(self) -> bool:
+        """In a narrow chart the legend goes on its own line under the title."""
+        fm = self.fontMetrics()
+        need = fm.horizontalAdvance(self.title) * 1.1 + 40 + sum(fm.horizontalAdvance(t) + 28 for t in
+                                                                 self._legend_labels())
+        return need > self.width()
+
     def _plot_rect(self) -> QRectF:
         fm = self.fontMetrics()
         left = fm.horizontalAdvance("0.000") + 12
-        top = fm.height() + 12
+        top = fm.height() * (2 if self._legend_below_title() else 1) + 12
         return QRectF(left, top, max(10, self.width() - left - 14), max(10, self.height() - top - fm.height() - 8))
 
     def _y_range(self, columns: list[np.ndarray]) -> tuple[float, float]:
@@ -148,15 +165,14 @@ class LineChart(QWidget):
         font.setBold(False)
         p.setFont(font)
         x = self.width() - 10
-        last = self.last()
-        for i, (name, color) in reversed(list(enumerate(self.series))):
-            label = name if last is None else f"{name} {last[1][i]:.3f}"
+        base = fm.ascent() + 6 + (fm.height() + 2 if self._legend_below_title() else 0)
+        for label, (name, color) in reversed(list(zip(self._legend_labels(), self.series))):
             w = fm.horizontalAdvance(label)
             x -= w
             p.setPen(text)
-            p.drawText(QPointF(x, fm.ascent() + 6), label)
+            p.drawText(QPointF(x, base), label)
             x -= 14
-            p.fillRect(QRectF(x, 6 + fm.ascent() / 2 - 1, 10, 3), color)
+            p.fillRect(QRectF(x, base - fm.ascent() / 2 - 1, 10, 3), color)
             x -= 14
 
         rect = self._plot_rect()

@@ -51,6 +51,12 @@ class GalleryPanel(QWidget):
         head.addLayout(titles, 1)
         head.addWidget(label("Checkpoint"))
         head.addWidget(self.checkpoint)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setProperty("primary", True)
+        self.export_button.setToolTip("Export favourites or new samples as files, a contact sheet, a web page or "
+                                      "GIFs (Ctrl+E)")
+        self.export_button.clicked.connect(self.export_requested)
+        head.addWidget(self.export_button)
 
         self.prev_button = QPushButton("◀")
         self.prev_button.setToolTip("Previous page (Page Up)")
@@ -61,7 +67,7 @@ class GalleryPanel(QWidget):
         for b in (self.prev_button, self.next_button):
             b.setFixedWidth(36)
         self.page_label = label("", "hint")
-        self.page_label.setMinimumWidth(120)
+        self.page_label.setMinimumWidth(96)
         self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.new_button = QPushButton("New Seeds")
         self.new_button.setToolTip("Draw a fresh page of samples from other random seeds (Ctrl+R)")
@@ -75,25 +81,19 @@ class GalleryPanel(QWidget):
         self.zoom.setFixedWidth(110)
         self.zoom.setToolTip("Thumbnail size")
         self.zoom.valueChanged.connect(self._zoom)
-        self.interp_button = QPushButton("Interpolate")
+        self.interp_button = QPushButton("Walk Between Two Samples…")
         self.interp_button.setToolTip("Walk smoothly through the latent space between two selected samples "
                                       "(Ctrl-click to select two)")
         self.interp_button.clicked.connect(self.interpolate)
-        self.compare_button = QPushButton("Compare Checkpoints")
+        self.compare_button = QPushButton("Compare Checkpoints…")
         self.compare_button.setToolTip("The same seeds drawn by each saved checkpoint, and the run's sample grids "
                                        "over training")
         self.compare_button.clicked.connect(self.compare)
-        self.export_button = QPushButton("Export…")
-        self.export_button.setProperty("primary", True)
-        self.export_button.setToolTip("Export favourites or new samples as files, a contact sheet, a web page or "
-                                      "GIFs (Ctrl+E)")
-        self.export_button.clicked.connect(self.export_requested)
         bar = QHBoxLayout()
         for w in (self.prev_button, self.page_label, self.next_button, self.new_button, self.fav_only):
             bar.addWidget(w)
         bar.addStretch(1)
-        for w in (self.zoom, self.interp_button, self.compare_button, self.export_button):
-            bar.addWidget(w)
+        bar.addWidget(self.zoom)
 
         # -------------------------------------------------------------------------------- body
         self.model = GalleryModel(self)
@@ -114,6 +114,7 @@ class GalleryPanel(QWidget):
 
         self.large = ImageView("Click a sample to see it larger")
         self.large.setMinimumSize(200, 200)
+        self.large.set_fit_width(True)
         self.large_caption = label("", "subheading")
         self.large_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.fav_button = QPushButton("☆ Mark as Favourite")
@@ -122,9 +123,16 @@ class GalleryPanel(QWidget):
         detail = QWidget()
         dc = QVBoxLayout(detail)
         dc.setContentsMargins(6, 0, 0, 0)
-        dc.addWidget(self.large, 1)
+        dc.addWidget(self.large)
         dc.addWidget(self.large_caption)
         dc.addWidget(self.fav_button)
+        dc.addWidget(self.interp_button)
+        dc.addWidget(self.compare_button)
+        tip = label("Ctrl-click a second sample to walk between the two. F marks a favourite; favourites are "
+                    "kept with the run.", "hint")
+        tip.setWordWrap(True)
+        dc.addWidget(tip)
+        dc.addStretch(1)
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(self.view)
         self.split.addWidget(detail)
@@ -166,6 +174,11 @@ class GalleryPanel(QWidget):
         self.title.setText(run.path.name)
         self.checkpoint.clear()
         cps = run.checkpoint_list()
+        best = run.checkpoints / "best.pt"  # the engine's best snapshot by its quality check, when it keeps one
+        if best.is_file():
+            self.checkpoint.addItem("best (by the quality check)", str(best))
+            self.checkpoint.setItemData(0, "The snapshot with the best quality score (lowest SWD, few copies) so "
+                                           "far: what exports use by default", Qt.ItemDataRole.ToolTipRole)
         for i, (step, path) in enumerate(reversed(cps)):
             self.checkpoint.addItem(f"step {step:,}" + (" (newest)" if i == 0 else ""), str(path))
         self.first_seed, self.page = 0, 0
@@ -200,7 +213,9 @@ class GalleryPanel(QWidget):
 
     @Slot(int)
     def _on_generator(self, step: int) -> None:
-        self.subtitle.setText(f"EMA generator at step {step:,} · each image is a function of its seed")
+        generator = self.host.generator
+        which = "best snapshot" if generator is not None and generator.checkpoint.name == "best.pt" else "EMA generator"
+        self.subtitle.setText(f"{which.capitalize()} at step {step:,} · each image is a function of its seed")
         self.go_page(self.page)
 
     @Slot(str)

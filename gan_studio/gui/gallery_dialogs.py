@@ -135,16 +135,20 @@ class CompareDialog(QDialog):
         col.addWidget(tabs, 1)
         col.addWidget(close)
 
-        checkpoints = self.run.checkpoint_list()
+        checkpoints = [(f"step {step:,}", path) for step, path in self.run.checkpoint_list()]
+        if (self.run.checkpoints / "best.pt").is_file():
+            checkpoints.append(("best", self.run.checkpoints / "best.pt"))
         run_path = self.run.path
 
         def job(progress):
             from gan_studio.engine import load_generator
 
             rows = []
-            for i, (step, path) in enumerate(checkpoints):
+            for i, (name, path) in enumerate(checkpoints):
                 gen = load_generator(run_path, checkpoint=path, device=device)
-                rows.append((step, [qimage_from_array(im) for im in gen.images(seeds)]))
+                if name == "best":
+                    name = f"best (step {gen.step:,})"
+                rows.append((name, [qimage_from_array(im) for im in gen.images(seeds)]))
                 progress(i + 1, len(checkpoints))
             return rows
 
@@ -162,12 +166,12 @@ class CompareDialog(QDialog):
             head = label(f"seed {seed}", "hint")
             head.setAlignment(Qt.AlignmentFlag.AlignCenter)
             self.grid.addWidget(head, 0, c + 1)
-        for r, (step, images) in enumerate(rows, 1):
-            self.grid.addWidget(label(f"step {step:,}", "subheading"), r, 0)
+        for r, (name, images) in enumerate(rows, 1):
+            self.grid.addWidget(label(name, "subheading"), r, 0)
             for c, image in enumerate(images):
                 cell = QLabel()
                 cell.setPixmap(QPixmap.fromImage(scaled_image(image, 96)))
-                cell.setToolTip(f"seed {self.seeds[c]} at step {step:,}")
+                cell.setToolTip(f"seed {self.seeds[c]}, {name}")
                 self.grid.addWidget(cell, r, c + 1)
         if not rows:
             self.grid.addWidget(label("This run has no checkpoint yet.", "hint"), 1, 0)

@@ -150,15 +150,18 @@ class GeneratorHost(QObject):
         self.step = 0
         self.noise_kind = "normal"
         self._task: Task | None = None
+        self._load_id = 0
 
     def load(self, run_dir: Path, checkpoint: Path | None = None, device: str = "cpu") -> Task:
         from gan_studio.engine import load_generator
 
         self.run_dir, self.checkpoint = Path(run_dir), checkpoint
         self.generator = None
+        self._load_id += 1
+        load_id = self._load_id
 
         def job(progress):
-            return load_generator(run_dir, checkpoint=checkpoint, device=device)
+            return load_id, load_generator(run_dir, checkpoint=checkpoint, device=device)
 
         task = Task(job, "gallery", self)
         task.done.connect(self._on_loaded)
@@ -166,8 +169,9 @@ class GeneratorHost(QObject):
         self._task = task.start()
         return task
 
-    def _on_loaded(self, generator) -> None:
-        if self.run_dir is None or Path(generator.run_dir) != self.run_dir:
+    def _on_loaded(self, result) -> None:
+        load_id, generator = result
+        if load_id != self._load_id:  # another run or checkpoint was asked for meanwhile
             return
         self.generator = generator
         self.step = generator.step

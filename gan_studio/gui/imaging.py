@@ -39,6 +39,7 @@ class ImageView(QWidget):
         self._scaled: QPixmap | None = None
         self.placeholder = placeholder
         self.caption = ""
+        self._fit_width = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(120, 120)
 
@@ -49,6 +50,7 @@ class ImageView(QWidget):
             self._pixmap = image if isinstance(image, QPixmap) else QPixmap.fromImage(image)
         self._scaled = None
         self.caption = caption
+        self.updateGeometry()
         self.update()
 
     def has_image(self) -> bool:
@@ -59,6 +61,22 @@ class ImageView(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(360, 360)
+
+    def set_fit_width(self, on: bool) -> None:
+        """Take the height the picture needs at the widget's width (heightForWidth), instead of filling the
+        space given: for a detail pane where a caption should sit right under the picture."""
+        self._fit_width = on
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(on)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        return self._fit_width
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        if self._pixmap is None or self._pixmap.isNull() or self._pixmap.width() == 0:
+            return width
+        return int((width - 8) * self._pixmap.height() / self._pixmap.width()) + 8
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         self._scaled = None

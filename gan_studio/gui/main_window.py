@@ -3,6 +3,7 @@ anywhere on the window, recent folders, the status bar, the About box, and a car
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QMainWindow, QMenu, 
                                QVBoxLayout, QWidget)
 
 from gan_studio import __version__
+from gan_studio.errors import GanStudioError
 from gan_studio.gui import tasks
 from gan_studio.gui.about import about_html
 from gan_studio.gui.dataset_panel import DatasetPanel
@@ -66,7 +68,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("GAN Studio")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.setMinimumSize(640, 440)
+        self.setMinimumSize(720, 480)
 
         self.dataset = DatasetPanel()
         self.training = TrainingPanel()
@@ -122,13 +124,13 @@ class MainWindow(QMainWindow):
         self.demo_action = self._action("Use the &Demo Landscapes", self.open_demo, "Ctrl+Shift+D",
                                         "300 procedural landscape paintings, made on this computer")
         self.export_action = self._action("&Export…", self.export, "Ctrl+E", "Export images from a run")
-        self.quit_action = self._action("&Quit", self.close, K.Quit, "Quit GAN Studio")
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Quit GAN Studio")
         self.start_action = self._action("&Start Training", self.training.start, "Ctrl+Return",
                                          "Start (or continue) training")
         self.pause_action = self._action("&Pause / Resume", self.training.toggle_pause, "Ctrl+P",
                                          "Pause or resume training")
         self.stop_action = self._action("S&top", self.training.stop, "Ctrl+.", "Stop and save a checkpoint")
-        self.refresh_action = self._action("&Refresh Runs", self.runs.refresh, K.Refresh, "Look for new runs")
+        self.refresh_action = self._action("&Refresh Runs", self.runs.refresh, "F5", "Look for new runs")
         self.new_seeds_action = self._action("&New Seeds", self.gallery.new_seeds, "Ctrl+R", "A new page of samples")
         self.about_action = self._action("&About GAN Studio", self.about, None, "Version and credits")
         bar = self.menuBar()
@@ -201,6 +203,10 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_engine(self, info: dict) -> None:
+        # torch and the engine bring ~350k long-lived Python objects; a full garbage collection walks them all
+        # (~0.3 s on a slow CPU, holding the GIL, so the window freezes whichever thread triggers it). Move
+        # them to the permanent generation: later collections only look at what the app allocates itself.
+        gc.freeze()
         self.engine = info
         self.device_label.setText(info["auto"])
         self.device_label.setToolTip("The device that trains when Device is Auto")
@@ -304,12 +310,20 @@ class MainWindow(QMainWindow):
         if self.training.is_active():
             self.show_status("A training is running: stop it before continuing another run")
             return
-        self.training.open_run(Path(path))
+        try:
+            self.training.open_run(Path(path))
+        except GanStudioError as e:  # a damaged run folder: say so, keep going
+            self.show_status(f"Cannot continue this run: {e}")
+            return
         self.tabs.setCurrentIndex(TRAIN)
 
     @Slot(str)
     def browse_run(self, path: str) -> None:
-        self.gallery.open_run(Path(path), self._gallery_device())
+        try:
+            self.gallery.open_run(Path(path), self._gallery_device())
+        except GanStudioError as e:
+            self.show_status(f"Cannot open this run: {e}")
+            return
         self.tabs.setCurrentIndex(GALLERY)
 
     def _gallery_device(self) -> str:

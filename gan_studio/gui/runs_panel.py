@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QDesktopServices, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QStackedWidget,
                                QTableView, QVBoxLayout, QWidget)
 
-from gan_studio.gui.thumbnails import ThumbnailLoader
+from gan_studio.gui.thumbnails import ThumbnailLoader, clipped
 from gan_studio.gui.widgets import label
 from gan_studio.progress import format_duration
 
@@ -84,6 +84,7 @@ def _lock_status(lock: Path) -> str | None:
 
 def read_run(run) -> RunRow:
     """A row for one RunDir; never raises (a damaged run still gets a row that says so)."""
+    config = None
     try:
         config = run.config()
         model = f"{config.model.name.upper()} {config.data.res} px"
@@ -105,8 +106,19 @@ def read_run(run) -> RunRow:
             status = "stopped"
     grids = run.sample_grids()
     created = str(info.get("created") or time.strftime("%Y-%m-%d %H:%M", time.localtime(run.config_path.stat().st_mtime)))
+    thumbnail = _thumbnail(grids[-1], config, info) if grids else ""
     return RunRow(run.path, run.path.name, source, model, step, target, float(last.get("seconds", 0.0)),
-                  created[:16], status, str(grids[-1]) if grids else "", int(info.get("n_images", 0) or 0))
+                  created[:16], status, thumbnail, int(info.get("n_images", 0) or 0))
+
+
+def _thumbnail(grid: Path, config, info: dict) -> str:
+    """The top-left 2 x 2 samples of the newest preview grid (the whole 8 x 8 grid is noise at 64 px)."""
+    shape = info.get("image_shape")
+    if config is None or not shape or config.train.preview_n < 4:
+        return str(grid)
+    _, h, w = shape
+    pad = 2  # the trainer's make_grid padding
+    return clipped(str(grid), pad, pad, 2 * w + pad, 2 * h + pad)
 
 
 class RunsModel(QAbstractTableModel):

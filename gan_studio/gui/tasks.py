@@ -51,11 +51,16 @@ def cancel_all() -> None:
 def wait_all(msecs: int = 30000) -> bool:
     """Wait for every pool to be idle (at shutdown, and at the end of each GUI test)."""
     deadline = time.monotonic() + msecs / 1000
-    ok = True
     for p in list(_POOLS.values()):
-        left = max(0, int((deadline - time.monotonic()) * 1000))
-        ok = p.waitForDone(left) and ok
-    return ok
+        # QThreadPool.waitForDone() keeps the GIL in PySide6, so a job still running Python would stall until
+        # the timeout: poll with time.sleep (which releases the GIL) while jobs are active.
+        while p.activeThreadCount() > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        if not p.waitForDone(max(0, int((deadline - time.monotonic()) * 1000))):
+            return False
+    return True
 
 
 def busy() -> bool:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
-from pathlib import Path
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRunnable, QSize, Qt,
-                            Signal, Slot)
+from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QRunnable,
+                            QSize, Qt, Signal, Slot)
 from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
 
 from gan_studio.gui import tasks
@@ -23,12 +22,24 @@ CACHE_SIZE = 4000
 BATCH_SECONDS = 0.04
 
 
-def read_thumbnail(path: str, side: int) -> QImage:
-    """``path`` decoded straight at (at most) side x side, aspect kept; a null QImage when it cannot be read."""
+def clipped(path: str, x: int, y: int, w: int, h: int) -> str:
+    """A thumbnail key for a part of an image (e.g. a few samples of a preview grid)."""
+    return f"{path}#clip={x},{y},{w},{h}"
+
+
+def read_thumbnail(key: str, side: int) -> QImage:
+    """``key`` (a path, or clipped(path, ...)) decoded straight at (at most) side x side, aspect kept; a null
+    QImage when it cannot be read."""
+    path, _, clip = key.partition("#clip=")
     reader = QImageReader(path)
     reader.setAutoTransform(True)
     size = reader.size()
-    if size.isValid() and (size.width() > side or size.height() > side):
+    if clip:
+        x, y, w, h = (int(v) for v in clip.split(","))
+        reader.setClipRect(QRect(x, y, w, h))
+        size = QSize(w, h)
+    if size.isValid() and (clip or size.width() > side or size.height() > side):
+        # a few samples of a small preview grid are enlarged to fill the thumbnail; whole pictures only shrink
         reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     if image.isNull():

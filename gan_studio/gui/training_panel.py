@@ -4,6 +4,7 @@ the live preview of the fixed-noise samples and the charts of the losses and of 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage
@@ -35,6 +36,9 @@ class TrainingPanel(QWidget):
         self.session: TrainingSession | None = None
         self.state = "idle"
         self.engine_ready = False
+        self.gpu = False  # a CUDA or Apple GPU is there (set when the engine is loaded)
+        self._best_swd = float("inf")
+        self._quality_parts: dict[str, str] = {}
         self.run_dir: Path | None = None
         self.last_step = 0
         self.total_steps: int | None = None
@@ -74,13 +78,20 @@ class TrainingPanel(QWidget):
         lc.addWidget(self.form, 1)
         lc.addWidget(self.error)
         lc.addLayout(buttons)
-        left.setMinimumWidth(320)
+        left.setMinimumWidth(290)
 
         # ------------------------------------------------------------------------- right: the monitor
         self.headline = label("Ready", "subheading")
         self.run_link = label("", "hint")
         self.run_link.setTextFormat(Qt.TextFormat.RichText)
         self.run_link.setOpenExternalLinks(True)
+        self.quality = label("", "hint")
+        self.quality.setToolTip("The quality check: SWD compares the generator's samples with your images (lower is "
+                                "better); copies are samples that reproduce a training image; the best snapshot is "
+                                "the one the gallery and exports use by default.")
+        self.notice = label("", "warning")
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_SCALE)
         self.progress.setValue(0)
@@ -114,6 +125,8 @@ class TrainingPanel(QWidget):
         top.addWidget(self.run_link)
         rc.addLayout(top)
         rc.addWidget(self.progress)
+        rc.addWidget(self.quality)
+        rc.addWidget(self.notice)
         rc.addWidget(self.monitor_split, 1)
 
         self.split = QSplitter(Qt.Orientation.Horizontal)
@@ -140,8 +153,8 @@ class TrainingPanel(QWidget):
         self.dataset = summary
         if self.state == "idle":
             self._leave_resume()
-        if apply_defaults and summary.count:
-            self.form.apply_dataset_defaults(summary, getattr(self, "gpu", False))
+        if apply_defaults and summary.count and not self.is_active():  # the form shows the running config
+            self.form.apply_dataset_defaults(summary, self.gpu)
         self._describe_source()
         self._set_state(self.state)
 
@@ -200,6 +213,13 @@ class TrainingPanel(QWidget):
                                            [r.get("loss_g", float("nan")) for r in stats]])
             self.d_chart.extend(steps, [[r.get("d_real", float("nan")) for r in stats],
                                         [r.get("d_fake", float("nan")) for r in stats]])
+        self._best_swd, self._quality_parts = float("inf"), {}
+        self.quality.setText("")
+        self.notice.setVisible(False)
+        checked = [r for r in stats if r.get("swd") is not None]
+        if checked:
+            self._best_swd = min(r["swd"] for r in checked)
+            self._show_quality([SimpleNamespace(**checked[-1])])
         grids = run.sample_grids()
         if grids:
             image = QImage(str(grids[-1]))
@@ -230,7 +250,7 @@ class TrainingPanel(QWidget):
                                         minutes=v["minutes"] if v["by_minutes"] else None,
                                         device=v["device"])
             else:
-                config = self.form.to_config(self.dataset.source)
+                config = self.form.to_config(self.dataset.source, self.gpu)
                 worker = TrainingWorker(config=config)
                 self.loss_chart.clear()
                 self.d_chart.clear()
@@ -238,12 +258,17 @@ class TrainingPanel(QWidget):
         except GanStudioError as e:
             self._show_error(str(e))
             return
+        self.notice.setVisible(False)
+        if self.resume_dir is None:
+            self.quality.setText("")
+            self._best_swd, self._quality_parts = float("inf"), {}
         self.session = TrainingSession(worker, self)
         worker.loading.connect(self._on_loading)
         worker.started.connect(self._on_started)
         worker.stats.connect(self._on_stats)
         worker.preview.connect(self._on_preview)
         worker.checkpoint.connect(self._on_checkpoint)
+        worker.notice.connect(self._on_notice)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self.session.ended.connect(self._on_ended)
@@ -326,6 +351,21 @@ class TrainingPanel(QWidget):
             parts.append(f"{format_duration(s.eta_s)} left")
         if self.state != "paused":
             self.progress.setFormat(" · ".join(parts))
+        self._show_quality(batch)
+
+    def _show_quality(self, batch: list) -> None:
+        """The newest quality check and augmentation strength, when the engine reports them."""
+        measured = [s for s in batch if getattr(s, "swd", None) is not None]
+        if measured:
+            q = measured[-1]
+            self._best_swd = min(self._best_swd, q.swd)
+            self._quality_parts["swd"] = f"Quality at step {q.step:,}: SWD {q.swd:.3g} (best {self._best_swd:.3g})"
+            if getattr(q, "copy_share", None) is not None:
+                self._quality_parts["copies"] = f"{q.copy_share:.0%} copies of training images"
+        p = getattr(batch[-1], "augment_p", None)
+        if p is not None:
+            self._quality_parts["augment"] = f"augmentation {p:.0%}"
+        self.quality.setText(" · ".join(self._quality_parts.values()))
 
     @Slot(int, QImage, str)
     def _on_preview(self, step: int, image: QImage, path: str) -> None:
@@ -335,6 +375,12 @@ class TrainingPanel(QWidget):
     @Slot(int, str)
     def _on_checkpoint(self, step: int, path: str) -> None:
         self.status.emit(f"Checkpoint saved at step {step:,}")
+
+    @Slot(int, str)
+    def _on_notice(self, step: int, message: str) -> None:
+        self.notice.setText(f"⚠ Step {step:,}: {message}")
+        self.notice.setVisible(True)
+        self.status.emit(message)
 
     @Slot(object)
     def _on_finished(self, e) -> None:

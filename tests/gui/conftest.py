@@ -13,7 +13,17 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
-from gui_helpers import small_config  # noqa: E402
+from gui_helpers import one_torch_thread, small_config  # noqa: E402
+
+
+def pytest_collection_modifyitems(config, items):
+    """In the GUI tests any Qt warning is a failure (a cross-thread QObject, a timer started from the wrong
+    thread, ...), except the offscreen platform's note that it cannot propagate size hints."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(".*propagateSizeHints.*"))
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +35,12 @@ def isolated_settings(tmp_path_factory, qapp):
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     yield folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def torch_threads():
+    with one_torch_thread():
+        yield
 
 
 @pytest.fixture
@@ -56,12 +72,25 @@ def paintings(landscapes32, tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture
-def trained_run(landscapes32):
-    """A finished small run (40 steps, checkpoints at 20 and 40), trained by the engine as the command line would."""
+@pytest.fixture(scope="session")
+def pristine_run(landscapes32, tmp_path_factory):
+    """A finished small run (40 steps, checkpoints at 20 and 40), trained once by the engine as the command
+    line would; tests get their own copy (trained_run)."""
     from gan_studio.engine import Trainer
 
-    trainer = Trainer.new(small_config(landscapes32, checkpoint_every=20))
-    events = list(trainer.run())
+    out = tmp_path_factory.mktemp("pristine") / "20240101-120000-dcgan-landscapes"
+    with one_torch_thread():  # a session fixture is set up before the module's torch_threads
+        trainer = Trainer.new(small_config(landscapes32, checkpoint_every=20), out=out)
+        events = list(trainer.run())
     assert type(events[-1]).__name__ == "Finished"
-    return trainer.run_dir.path
+    return out
+
+
+@pytest.fixture
+def trained_run(pristine_run):
+    """A copy of the pristine run in this test's runs folder, where the Runs tab finds it."""
+    from gan_studio.engine import default_runs_root
+
+    target = default_runs_root() / pristine_run.name
+    shutil.copytree(pristine_run, target)
+    return target

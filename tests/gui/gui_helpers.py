@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -47,3 +49,22 @@ def set_small_form(form, steps: int = 2000) -> None:
     form.by_steps.setChecked(True)
     form.steps.setValue(steps)
     _select(form.device, "cpu")
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """The tests' models are tiny: one intra-op thread is as fast, and it keeps OpenMP from spinning against
+    the GUI thread and other processes on a busy 2-core machine (the engine would take every core; measured
+    here under load: setting up one small run took 4 s with one thread and up to 56 s with two)."""
+    import torch
+
+    from gan_studio.engine import trainer
+
+    threads, configure = torch.get_num_threads(), trainer.configure_threads
+    trainer.configure_threads = lambda: torch.set_num_threads(1)
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        trainer.configure_threads = configure
+        torch.set_num_threads(threads)

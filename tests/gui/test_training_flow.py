@@ -60,7 +60,11 @@ def test_drop_train_pause_resume_stop_and_find_the_run(window, qtbot, paintings)
     assert t.start_button.text() == "Continue Training" and t.start_button.isEnabled()
     rows = window.runs.model.rows
     assert [r.path for r in rows] == [run_dir] and rows[0].status == "stopped" and rows[0].step == cps[-1][0]
-    assert rows[0].thumbnail.endswith(".png")
+    assert ".png#clip=" in rows[0].thumbnail  # a few samples of its newest preview grid
+    window.runs.model.data(window.runs.model.index(0, 0), 1)  # DecorationRole: loaded lazily
+    loader = window.runs.model.loader
+    qtbot.waitUntil(lambda: loader.pixmap(rows[0].thumbnail) is not None, timeout=20000)
+    assert loader.pixmap(rows[0].thumbnail).width() == 64  # 2 x 2 samples of 32 px (and padding), fitted
 
 
 def test_reopen_a_run_and_continue_it(window, qtbot, trained_run):
@@ -171,7 +175,8 @@ def test_gallery_pages_favourites_interpolation_and_checkpoints(window, qtbot, t
         pass
     n_cps = len(RunDir(trained_run).checkpoint_list())
     assert n_cps == 2  # steps 20 and 40
-    assert dialog.grid.count() == 2 + n_cps * (1 + 2)  # a header per seed; per checkpoint its step and 2 samples
+    rows = n_cps + (RunDir(trained_run).checkpoints / "best.pt").is_file()  # and the best snapshot, if kept
+    assert dialog.grid.count() == 2 + rows * (1 + 2)  # a header per seed; per checkpoint its name and 2 samples
     assert dialog.timeline_slider.maximum() == len(RunDir(trained_run).sample_grids()) - 1
     dialog.close()
 

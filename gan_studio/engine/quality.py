@@ -1,0 +1,147 @@
+"""Quality during and after training: the cheap check a run makes every few hundred steps, the best snapshot,
+the notices that tell the user when training has turned bad, and the full evaluation of a finished run.
+
+The check draws the EMA generator's samples from a fixed noise batch (its own seed: the training's random
+streams are untouched, so a resumed run still matches an uninterrupted one) and compares them with the
+training images by SWD and the copy share (``gan_studio.engine.metrics``). A new lowest SWD with few copies is
+written to ``checkpoints/best.pt`` (a full checkpoint, written atomically) with ``best.json`` beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+import torch
+
+from gan_studio.engine import checkpoint as ckpt
+from gan_studio.engine.events import CheckpointSaved, Notice, StepStats
+from gan_studio.engine.fileio import atomic_write_text
+from gan_studio.engine.metrics import (ImageBatch, Reference, closest_pairs_image, evaluate, memorisation,
+                                       quick_quality, reference)
+from gan_studio.engine.sampling import BEST_NAME
+
+if TYPE_CHECKING:
+    from gan_studio.engine.trainer import Trainer
+
+OVERFIT_RT = 0.9  # r_t above this: D calls (almost) every training image real with certainty
+
+
+def center_crop(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """The centred (height, width) window of uint8 (N, C, H, W) images (a random-crop cache stores them larger)."""
+    h, w = images.shape[-2:]
+    top, left = (h - height) // 2, (w - width) // 2
+    return images[..., top:top + height, left:left + width]
+
+
+class QualityMonitor:
+    """The history of checks, the best value so far, and which notices were given."""
+
+    WORSE = 1.25  # SWD this much above the best, twice running, and long after it: quality has turned
+    COPIES = 0.05  # more than this share of copies: the generator reproduces training images
+
+    def __init__(self, train: np.ndarray | None, seed: int = 0) -> None:
+        self.train = train
+        self.seed = seed
+        self._ref: Reference | None = None  # the training side of the copy check, computed at the first check
+        self.best_swd = math.inf
+        self.best_step = -1
+        self.history: list[tuple[int, float, float]] = []  # (step, swd, copy share)
+        self.told: list[str] = []  # notices already given (each once until the situation changes)
+
+    def measure(self, samples: ImageBatch) -> dict[str, float]:
+        if self._ref is None:
+            self._ref = reference(self.train, max_images=1000, seed=self.seed)
+        return quick_quality(samples, self.train, seed=self.seed, ref=self._ref)
+
+    def update(self, step: int, swd_value: float, copy_share: float) -> tuple[bool, list[str]]:
+        """Record a check; returns (is this the best snapshot so far, notices for the user)."""
+        self.history.append((step, swd_value, copy_share))
+        notices: list[str] = []
+        best = swd_value < self.best_swd and copy_share <= self.COPIES
+        if best:
+            self.best_swd, self.best_step = swd_value, step
+            self.told = [t for t in self.told if t != "worse"]
+        if copy_share > self.COPIES and "copies" not in self.told:
+            self.told.append("copies")
+            notices.append(f"{copy_share:.0%} of the samples at step {step} are near-copies of training images: the "
+                           f"generator is memorising the data set (a larger or more varied folder, or stronger "
+                           f"augmentation, helps); snapshots with copies are never kept as the best")
+        recent = self.history[-2:]
+        if (len(recent) == 2 and math.isfinite(self.best_swd) and step >= 2 * max(self.best_step, 1)
+                and all(s > self.WORSE * self.best_swd for _, s, _ in recent) and "worse" not in self.told):
+            self.told.append("worse")
+            notices.append(f"sample quality has been falling since step {self.best_step} (SWD {self.best_swd:.1f} "
+                           f"then, {swd_value:.1f} now; lower is better): training longer is unlikely to help. "
+                           f"The best snapshot is kept (checkpoints/best.pt) and is what sampling and export use")
+        return best, notices
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_swd": self.best_swd, "best_step": self.best_step,
+                "history": [list(h) for h in self.history], "told": list(self.told)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best_swd, self.best_step = float(state["best_swd"]), int(state["best_step"])
+        self.history = [(int(a), float(b), float(c)) for a, b, c in state.get("history", [])]
+        self.told = list(state.get("told", []))
+
+
+# --------------------------------------------------------------------------------- the trainer's side
+def check_quality(trainer: "Trainer", session_seconds: float) -> Iterator[Notice | CheckpointSaved]:
+    """Measure the trainer's EMA generator; a new best is written to checkpoints/best.pt. Returns the figures
+    (as the generator's return value: ``figures = yield from check_quality(...)``)."""
+    monitor = trainer.quality
+    assert monitor is not None
+    samples = [trainer.generate(z).clamp(0, 1).mul(255).round().to(torch.uint8)
+               for z in trainer.quality_noise.split(100)]
+    figures = monitor.measure(torch.cat(samples))
+    trainer.last_quality_step = trainer.step
+    best, notices = monitor.update(trainer.step, figures["swd"], figures["copy_share"])
+    for message in notices:
+        yield Notice(trainer.step, message)
+    if best:
+        path = trainer.run_dir.checkpoints / BEST_NAME
+        ckpt.save_checkpoint(path, trainer.state_dict(session_seconds))
+        atomic_write_text(path.with_suffix(".json"), json.dumps({"step": trainer.step, **figures}) + "\n")
+        yield CheckpointSaved(trainer.step, path)
+    return figures
+
+
+def overfitting_notice(trainer: "Trainer", stats: StepStats) -> Iterator[Notice]:
+    """Tell the user, once, when D has been sure of every training image for a long while (ADA's r_t near 1)
+    with nothing left to hold it back: the classic sign that the game is about to degrade."""
+    held_back = trainer.augment_on and trainer.augment.adaptive and (stats.augment_p or 0.0) < 0.99
+    sure = stats.r_t is not None and stats.r_t > OVERFIT_RT and not held_back
+    trainer.overfit_logs = trainer.overfit_logs + 1 if sure else 0
+    if trainer.overfit_logs == max(3, 200 // trainer.config.train.log_every):
+        advice = ("augmentation is already at its strongest" if trainer.augment_on else
+                  "augmentation (--augment on) or the data-efficient model (--model fastgan) counter this")
+        yield Notice(trainer.step, f"the discriminator has been sure of every training image for a while "
+                                   f"(r_t = {stats.r_t:.2f}): it is memorising the {len(trainer.images.files)} "
+                                   f"images, and samples usually get worse from here; {advice}")
+
+
+# ------------------------------------------------------------------------------------------------ a run
+def evaluate_run(run_path: Path | str, data: str | None = None, n: int = 300, seed: int = 0, which: str = "best",
+                 device: str = "cpu", parzen_ll: bool = True) -> tuple[dict[str, Any], np.ndarray]:
+    """Every metric for a run's generator: ``n`` samples (seeds seed..seed+n-1) against the run's training images
+    (or the folder ``data``, decoded at the run's size). Returns (the JSON-ready figures, closest pairs image)."""
+    from gan_studio.data import load_dataset
+    from gan_studio.data.demo import ensure_demo_folder
+    from gan_studio.engine.sampling import load_generator
+
+    gen = load_generator(Path(run_path), device=device, which=which)
+    cfg = gen.config.data
+    source = data or (str(ensure_demo_folder()) if cfg.source == "demo" else cfg.source)
+    crop = "center" if cfg.crop == "random" else cfg.crop
+    train = load_dataset(source, res=cfg.res, aspect=cfg.aspect, crop=crop).images
+    samples = gen.images(list(range(seed, seed + n)))  # (n, H, W, C)
+    if train.shape[1] != samples.shape[-1]:  # a grayscale run judged against colour data, or the reverse
+        train = np.repeat(train, 3, axis=1) if train.shape[1] == 1 else train.mean(1, keepdims=True).astype(np.uint8)
+    figures = evaluate(samples, train, seed=seed, with_parzen=parzen_ll)
+    figures = {"run": str(gen.run_dir), "checkpoint": gen.checkpoint.name, "step": gen.step, "data": source,
+               "seed": seed, **figures}
+    return figures, closest_pairs_image(samples, train, memorisation(samples, train), k=min(16, n))

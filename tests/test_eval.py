@@ -1,0 +1,128 @@
+"""Quality during training (stats, the best snapshot, notices) and `gan-studio eval`."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from gan_studio.cli import main
+from gan_studio.config import RunConfig
+from gan_studio.engine import CheckpointSaved, Notice, RunDir, StepStats, Trainer, load_generator
+from gan_studio.engine import checkpoint as ckpt
+from gan_studio.engine.quality import QualityMonitor, overfitting_notice
+
+
+def quality_config(source, steps: int = 8, **train) -> RunConfig:
+    cfg = RunConfig()
+    cfg.data.source, cfg.data.res = str(source), 32
+    cfg.model.name, cfg.model.width = "fastgan", 8
+    t = cfg.train
+    t.batch, t.steps, t.log_every, t.sample_every, t.checkpoint_every, t.quality_every = 8, steps, 2, 100, 3, 4
+    for k, v in train.items():
+        setattr(t, k, v)
+    return cfg
+
+
+def test_training_measures_quality_into_the_stats_and_keeps_the_best_snapshot(landscapes32, tmp_path):
+    trainer = Trainer.new(quality_config(landscapes32), out=tmp_path / "run")
+    events = list(trainer.run())
+    run = RunDir(tmp_path / "run")
+    records = run.read_stats()
+    assert [r["step"] for r in records] == [2, 4, 6, 8]  # one record per logged step, the check inside it
+    measured = [r for r in records if r["swd"] is not None]
+    assert [r["step"] for r in measured] == [4, 8]
+    assert all(r["swd"] > 0 and 0 <= r["copy_share"] <= 1 and r["augment_p"] is not None for r in measured)
+    best = run.checkpoints / "best.pt"
+    assert best.is_file() and any(isinstance(e, CheckpointSaved) and e.path == best for e in events)
+    info = json.loads((run.checkpoints / "best.json").read_text())
+    assert info["step"] == min(measured, key=lambda r: r["swd"])["step"]
+    assert ckpt.load_checkpoint(best)["step"] == info["step"]
+    assert [s for s, _ in run.checkpoint_list()][-1] == 8  # best.pt is not one of the pruned step checkpoints
+    # sampling uses the best unless told otherwise
+    assert load_generator(run.path).step == info["step"]
+    assert load_generator(run.path, which="latest").step == 8
+
+
+def test_a_damaged_best_snapshot_falls_back_to_the_newest(landscapes32, tmp_path):
+    list(Trainer.new(quality_config(landscapes32, steps=4), out=tmp_path / "run").run())
+    best = RunDir(tmp_path / "run").checkpoints / "best.pt"
+    best.write_bytes(b"not a checkpoint")
+    assert load_generator(tmp_path / "run").step == 4
+
+
+def test_quality_off_writes_no_best_and_leaves_the_stats_empty(landscapes32, tmp_path):
+    list(Trainer.new(quality_config(landscapes32, quality_every=0), out=tmp_path / "run").run())
+    run = RunDir(tmp_path / "run")
+    assert not (run.checkpoints / "best.pt").exists()
+    assert all(r["swd"] is None for r in run.read_stats())
+
+
+def test_monitor_tells_when_quality_turns_and_when_samples_copy(tmp_path):
+    monitor = QualityMonitor(train=None)
+    assert monitor.update(100, 40.0, 0.0) == (True, [])
+    assert monitor.update(200, 30.0, 0.0)[0]
+    assert monitor.update(300, 33.0, 0.0) == (False, [])
+    assert monitor.update(400, 39.0, 0.0) == (False, [])  # once above 1.25 x 30 is not yet a trend
+    best, notices = monitor.update(500, 41.0, 0.0)  # twice, long after the best
+    assert not best and len(notices) == 1 and "falling since step 200" in notices[0]
+    assert monitor.update(600, 45.0, 0.0)[1] == []  # told once
+    best, notices = monitor.update(700, 20.0, 0.3)  # better, but copying: not the best, and said
+    assert not best and "near-copies" in notices[0]
+    other = QualityMonitor(train=None)
+    other.load_state_dict(json.loads(json.dumps(monitor.state_dict())))
+    assert other.state_dict() == monitor.state_dict()
+
+
+def test_overfitting_signal_is_told_once_when_nothing_holds_d_back():
+    trainer = SimpleNamespace(augment_on=False, augment=SimpleNamespace(adaptive=True), overfit_logs=0, step=0,
+                              config=SimpleNamespace(train=SimpleNamespace(log_every=50)), images=SimpleNamespace(
+                                  files=["a"] * 300))
+    said = []
+    for step in range(10):
+        trainer.step = step
+        stats = SimpleNamespace(r_t=0.97, augment_p=None)
+        said += list(overfitting_notice(trainer, stats))
+    assert len(said) == 1 and isinstance(said[0], Notice) and "memorising the 300" in said[0].message
+    trainer.augment_on, trainer.overfit_logs = True, 0
+    held = [n for _ in range(10) for n in overfitting_notice(trainer, SimpleNamespace(r_t=0.97, augment_p=0.5))]
+    assert held == []  # ADA is still raising p: that is its job, not a warning
+
+
+def test_eval_command_prints_and_saves_the_metrics(capsys, landscapes32, tmp_path):
+    list(Trainer.new(quality_config(landscapes32, steps=4), out=tmp_path / "run").run())
+    code = main(["eval", str(tmp_path / "run"), "--n", "20", "--which", "latest"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["step"] == 4 and figures["swd_n"] == 20 and figures["n_train"] == 24
+    for key in ("swd", "swd_levels", "ms_ssim_samples", "ms_ssim_train", "copy_share", "parzen"):
+        assert key in figures
+    saved = tmp_path / "run" / "eval" / "step_00000004.json"
+    assert json.loads(saved.read_text()) == figures
+    assert (tmp_path / "run" / "eval" / "step_00000004_closest.png").is_file()
+    assert "SWD" in err
+
+
+def test_eval_against_another_folder_and_bad_input(capsys, landscapes32, tmp_path):
+    list(Trainer.new(quality_config(landscapes32, steps=2, quality_every=0), out=tmp_path / "run").run())
+    code = main(["eval", str(tmp_path / "run"), "--n", "10", "--data", str(landscapes32), "--no-parzen"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "parzen" not in json.loads(out)
+    assert main(["eval", str(tmp_path / "nope")]) == 1
+
+
+def test_train_without_model_picks_the_data_efficient_one_for_a_small_folder(capsys, landscapes32, tmp_path):
+    code = main(["train", str(landscapes32), "--res", "32", "--width", "8", "--batch", "8", "--steps", "2",
+                 "--out", str(tmp_path / "run")])
+    assert code == 0, capsys.readouterr().err
+    assert RunConfig.load(tmp_path / "run" / "config.json").model.name == "fastgan"
+
+
+def test_stats_carry_the_augmentation_probability(landscapes32, tmp_path):
+    trainer = Trainer.new(quality_config(landscapes32, steps=4, quality_every=0), out=tmp_path / "run")
+    stats = [e for e in trainer.run() if isinstance(e, StepStats)]
+    assert all(s.augment_p is not None and s.r_t is not None for s in stats)
+    assert torch.isfinite(torch.tensor([s.augment_p for s in stats])).all()
