@@ -1,6 +1,8 @@
 """Table 1 of Goodfellow et al. (2014) inside GAN Studio: the paper's MNIST GAN, its Parzen-window estimate.
 
-    python benchmarks/paper_mnist.py [--minutes 60] [--eval-every 10] [--seed 0] [--work /tmp/paper_mnist]
+    python benchmarks/paper_mnist.py                      # the paper-mnist preset as it is ('paper')
+    python benchmarks/paper_mnist.py --name stabilised --optimizer adam --instance-noise 0.5
+    python benchmarks/paper_mnist.py --name paper --evaluate-only    # evaluate a finished --work again
 
 Trains the ``paper-mnist`` preset through the project's Trainer on 4,000 of the 5,000 digits of
 ``../shared/datasets/mnist/train-5k.csv.gz``; the other 1,000 (the file's last rows) are the validation set
@@ -10,10 +12,13 @@ The paper trained on 50,000 digits; we have 4,000.
 
 The generator is saved every ``--eval-every`` minutes of training and each copy is evaluated after training
 (so evaluation never eats training time): 10,000 samples as centres, sigma from logspace(-1, 0, 10) on the
-validation digits, the mean test log-likelihood and its standard error. The same estimate with the 4,000 real
-training digits as centres is the reference. Writes benchmarks/results/paper_mnist.json and
-paper_mnist_samples.png (the paper's figure 2: samples, and beside the last column each one's nearest
-training digit).
+validation digits, the mean test log-likelihood and its standard error. At the end of training the candidates
+are G, its EMA (the Trainer's), uniform averages of G's weights over the run's tail, and means of the EMA
+snapshots; the one with the best validation log-likelihood is reported, and between runs (each stored under
+``--name`` in the results file) again the best on validation. The same estimate with the 4,000 real training
+digits as centres is the reference. Writes benchmarks/results/paper_mnist.json and paper_mnist_samples.png
+(the paper's figure 2: samples, and beside the last column each one's nearest training digit), and
+paper_mnist_samples_NAME.png for every run.
 
 Three details of the paper's code (pylearn2 mnist.yaml) that ModelConfig cannot express yet are applied here
 to the built models, before training (``--no-pylearn2-details`` turns them off):
@@ -22,6 +27,8 @@ to the built models, before training (``--no-pylearn2-details`` turns them off):
   * D's weights start uniform in [-0.005, 0.005] (``irange: .005``; G keeps .05, as the project's MLP does);
   * D sees pixels in [0, 1], as pylearn2's MNIST gives them, not in [-1, 1]: input dropout then zeroes a
     pixel to black, the background, rather than to mid-grey.
+``--instance-noise S`` adds Gaussian noise of standard deviation S (pixel units) to every input of D while
+training (pylearn2's ``noise_both``), which the Trainer cannot do yet either.
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--minutes", type=float, help=f"train for this many minutes (default {DEFAULT_MINUTES:g})")
     t.add_argument("--k", type=int, help="discriminator steps per generator step (default 1)")
     t.add_argument("--g-loss", choices=["non_saturating", "minimax"], help="generator loss (default non_saturating)")
-    t.add_argument("--lr-g", type=float, help="generator learning rate (default 2e-4)")
-    t.add_argument("--lr-d", type=float, help="discriminator learning rate (default 2e-4)")
+    t.add_argument("--lr-g", type=float, help="generator learning rate (default 2e-4; 3e-4 for fastgan)")
+    t.add_argument("--lr-d", type=float, help="discriminator learning rate (default 2e-4; 3e-4 for fastgan)")
     t.add_argument("--width", type=int, help="channel width of the convolutional models (default 64)")
     t.add_argument("--augment", choices=["auto", "on", "off"],
                    help="differentiable augmentation of what D sees, with an adaptive strength (default auto: on "
@@ -168,9 +168,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ train
-def config_from_args(args: argparse.Namespace):
-    """A RunConfig from the command line; options not given keep their defaults."""
+def config_from_args(args: argparse.Namespace, model: str | None = None):
+    """A RunConfig from the command line; options not given keep their defaults (the model family's training
+    defaults first, then a preset's values, then the options given). ``model`` stands in for --model."""
     from gan_studio.config import RunConfig
+    from gan_studio.models import TRAIN_DEFAULTS
 
     if args.demo and args.folder:
         raise ConfigError("give a folder or --demo, not both")
@@ -178,8 +180,10 @@ def config_from_args(args: argparse.Namespace):
         raise ConfigError("give a folder of images to train on, --demo for the built-in landscapes, "
                           "or --resume RUN_DIR")
     cfg = RunConfig()
-    cfg.model.name = args.model or "dcgan"  # without --model, _train picks by the data set (default_model)
+    cfg.model.name = args.model or model or "dcgan"  # without --model, _train picks by the data set
     cfg.data.res = DEFAULT_RES[cfg.model.name]
+    for key, value in TRAIN_DEFAULTS.get(cfg.model.name, {}).items():
+        setattr(cfg.train, key, value)
     if args.preset:
         from gan_studio.presets import apply_preset
 
@@ -231,7 +235,7 @@ def _train(args: argparse.Namespace, Trainer) -> int:
     else:
         cfg = config_from_args(args)
         if not args.model and not (args.preset and _preset_names_model(args.preset)):
-            choose_default_model(cfg, progress)
+            cfg = config_from_args(args, model=default_model_for(cfg, progress))
         trainer = Trainer.new(cfg, out=args.out, progress=progress)
     bar.close()
     report_skipped(trainer.images)
@@ -245,15 +249,14 @@ def _preset_names_model(name: str) -> bool:
     return bool(preset and "name" in preset.overrides.get("model", {}))
 
 
-def choose_default_model(cfg, progress=None) -> None:
+def default_model_for(cfg, progress=None) -> str:
     """No --model: the data-efficient model for a small folder, DCGAN for a large one (the decoded images are
     cached, so counting them costs the training nothing)."""
     from gan_studio.engine.trainer import load_training_images
     from gan_studio.models import default_model
 
     images = load_training_images(cfg, progress)
-    cfg.model.name = default_model(len(images.files), cfg.data.res, images.channels)
-    cfg.validate()
+    return default_model(len(images.files), cfg.data.res, images.channels)
 
 
 def report_skipped(images, limit: int = 20) -> None:

@@ -372,7 +372,7 @@ class Trainer:
             if not self._window_is_finite(acc):
                 raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); "
                                      f"the last checkpoint is intact")
-            if self.quality is not None and self.step - self.last_quality_step >= max(t.quality_every // 4, 1):
+            if self.quality is not None and self.step > self.last_quality_step and self.step >= t.quality_every:
                 yield from check_quality(self, session)  # the final state gets its chance to be the best
             if self.step != last_ckpt_step or self.last_checkpoint is None:
                 yield from self._checkpoint(session)

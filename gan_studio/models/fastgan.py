@@ -1,16 +1,18 @@
 """A light, data-efficient GAN after FastGAN (Liu et al., "Towards Faster and Stabilized GAN Training for
 High-fidelity Few-shot Image Synthesis", 2021), sized for a laptop CPU at 32 to 256 pixels and wide aspects.
 
-G: z -> a 4x4 (or 4x8, ...) grid by a transposed convolution, then blocks of nearest-neighbour upsampling, a
-3x3 convolution, batch norm and a gated linear unit (GLU), doubling the size each time; skip-layer excitation
-(SLE) lets a coarse feature map gate the channels of one three doublings finer (4 -> 32, 8 -> 64, ...), a
-cheap global path from layout to texture. A 3x3 convolution and tanh give the image.
-D: spectrally normalised; a strided 4x4 convolution, then residual down blocks (a strided 4x4 + a 3x3
-convolution, plus an average-pooled 1x1 shortcut), down to the base grid, and a convolution over it gives one
-logit. A small decoder reconstructs the real image at a quarter of its size from D's 8x8 features (as
-FastGAN's self-supervision, with a pixel loss: no pretrained network): D must keep a description of the
-image, not just the few details that tell these training images apart, which is what overfits first.
-Trained with the hinge loss (see ``gan_studio.engine.losses``).
+G: z -> the base grid (4x4, or 4x8 for 2:1) by a transposed convolution with a gated linear unit (FastGAN's
+input layer), then DCGAN's strided transposed convolutions, batch norm and ReLU, doubling the size each time;
+skip-layer excitation (SLE) lets a coarse map gate the channels of one three doublings finer (4x4 -> 32x32,
+8x8 -> 64x64, ...): a cheap global path from the layout to the texture. The last doubling is a nearest
+upsample and a 3x3 convolution to the image, with tanh.
+D: spectral norm on every convolution; a strided 4x4 convolution, then down blocks (a strided 4x4 convolution
+beside an average-pooled 1x1 shortcut) to the base grid, and a convolution over it gives one logit. A small
+decoder reconstructs a 32-pixel version of each real image from D's 8x8 features (FastGAN's self-supervision,
+with a pixel loss: no pretrained network), so D must keep a description of the whole picture rather than only
+the few details that tell these training images apart, which is what overfits first on a small set.
+Trained with the hinge loss (``gan_studio.models.LOSSES``). Channel widths follow DCGAN's (``width`` at the
+top, up to 8x below); FastGAN's upsample + 3x3 convolution + GLU blocks cost about 3x as much on a CPU.
 """
 
 from __future__ import annotations
@@ -62,7 +64,10 @@ class FastGANGenerator(nn.Module):
         self.ups = nn.ModuleList(_up(ch(i), ch(i + 1)) for i in range(n - 1))  # level i -> i + 1
         # level i excites level i + SLE_SPAN: the layout of the coarse map gates the channels of the fine one
         self.sle = nn.ModuleDict({str(i + SLE_SPAN): SLE(ch(i), ch(i + SLE_SPAN)) for i in range(n - SLE_SPAN)})
-        self.to_rgb = nn.ConvTranspose2d(ch(n - 1), channels, 4, 2, 1)  # the last doubling gives the image
+        # The last doubling gives the image: nearest upsampling and a 3x3 convolution, not a strided transposed
+        # one, whose uneven overlaps print a checkerboard on every sample (cheap here: 3 output channels).
+        self.to_rgb = nn.Sequential(nn.Upsample(scale_factor=2.0, mode="nearest"),
+                                    nn.Conv2d(ch(n - 1), channels, 3, 1, 1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.init(z.view(z.shape[0], -1, 1, 1))
