@@ -13,7 +13,7 @@ from typing import Any
 
 from gan_studio.errors import ConfigError
 
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2  # 2: augmentation and quality checks (off in version-1 runs, which predate them)
 
 CROP_POLICIES = ("center", "pad", "random")
 G_LOSSES = ("non_saturating", "minimax")
@@ -219,11 +219,16 @@ class RunConfig:
         unknown = set(d) - {"data", "model", "train", "version"}
         if unknown:
             raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown))}")
+        version, train = d.get("version", CONFIG_VERSION), d.get("train", {})
+        if version == 1 and isinstance(train, dict):
+            # Version-1 runs predate augmentation and quality checks: resume them the way they were trained.
+            train = {"augment": "off", "quality_every": 0, **train}
+            version = CONFIG_VERSION
         return cls(
             data=_section(DataConfig, d.get("data", {}), "data"),
             model=_section(ModelConfig, d.get("model", {}), "model"),
-            train=_section(TrainConfig, d.get("train", {}), "train"),
-            version=d.get("version", CONFIG_VERSION),
+            train=_section(TrainConfig, train, "train"),
+            version=version,
         )
 
     def save(self, path: Path) -> None:

@@ -223,3 +223,20 @@ def test_schedules_and_max_norm_follow_the_step(landscapes32, tmp_path):
     assert trainer.opt_d.param_groups[0]["momentum"] == pytest.approx(0.5 + 0.2 * 3 / 4)
     norms = [m.weight.norm(dim=1).max().item() for m in trainer.D.modules() if isinstance(m, torch.nn.Linear)]
     assert max(norms) <= 0.5 + 1e-5
+
+
+def test_a_version_1_run_resumes_without_the_later_augmentation_and_quality_checks():
+    # Runs saved before augmentation existed must keep training the way they started.
+    from gan_studio.config import CONFIG_VERSION, RunConfig
+
+    old = RunConfig().to_dict()
+    old["version"] = 1
+    del old["train"]["augment"], old["train"]["quality_every"]
+    cfg = RunConfig.from_dict(old)
+    cfg.train.validate()
+    assert (cfg.train.augment, cfg.train.quality_every, cfg.version) == ("off", 0, CONFIG_VERSION)
+    explicit = RunConfig().to_dict()
+    explicit["version"] = 1
+    explicit["train"]["augment"] = "on"
+    assert RunConfig.from_dict(explicit).train.augment == "on"
+    assert RunConfig.from_dict({"train": {}}).train.augment == "auto"  # a new config keeps the new defaults

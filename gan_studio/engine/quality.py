@@ -79,6 +79,15 @@ class QualityMonitor:
                            f"The best snapshot is kept (checkpoints/best.pt) and is what sampling and export use")
         return best, notices
 
+    def adopt_best_file(self, folder: Path) -> None:
+        """After a resume from an older checkpoint, keep the bar set by a best snapshot written since."""
+        try:
+            best = json.loads((Path(folder) / BEST_NAME).with_suffix(".json").read_text(encoding="utf-8"))
+            if float(best["swd"]) < self.best_swd:
+                self.best_swd, self.best_step = float(best["swd"]), int(best["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no best snapshot yet, or an unreadable note: the checkpoint's own record stands
+
     def state_dict(self) -> dict[str, Any]:
         return {"best_swd": self.best_swd, "best_step": self.best_step,
                 "history": [list(h) for h in self.history], "told": list(self.told)}

@@ -556,6 +556,7 @@ class Trainer:
             self.augment.load_state_dict(state["augment"])
         if state.get("quality") and self.quality is not None:
             self.quality.load_state_dict(state["quality"])
+            self.quality.adopt_best_file(self.run_dir.checkpoints)  # a best written after this checkpoint stays
             self.last_quality_step = self.quality.history[-1][0] if self.quality.history else 0
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
