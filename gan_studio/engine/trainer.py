@@ -39,7 +39,7 @@ from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES
 from gan_studio.engine.quality import QualityMonitor, center_crop, check_quality, overfitting_notice
 from gan_studio.engine.rundir import RunDir
-from gan_studio.errors import GanStudioError
+from gan_studio.errors import DataError, GanStudioError
 from gan_studio.models import CONVOLUTIONAL, LOSSES as MODEL_LOSSES, SMALL_DATASET, build_models, sample_noise
 
 RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
@@ -188,6 +188,10 @@ class Trainer:
         if device is not None:
             config.train.device = device
         config.validate()
+        source = config.data.source
+        if source != "demo" and not Path(source).exists():
+            raise DataError(f"the images this run trained on are no longer at {source}: put them back there to "
+                            f"continue training. The run itself is intact: its samples, gallery and export still work.")
         images = load_training_images(config, progress)
         if dist.is_main():
             config.save(run.config_path)

@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
             self.overlay.raise_()
             self.overlay.show()
         else:
+            self.show_status("Only a folder of images (or some of its files) on this computer can be dropped here")
             event.ignore()
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
@@ -416,7 +417,24 @@ class MainWindow(QMainWindow):
         box.exec()
         return box.clickedButton() is stop
 
+    def confirm_close_during_export(self) -> bool:
+        """Ask whether to cancel a running export and close (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Export is running",
+            "An export is still writing files. Cancel it and close GAN Studio?\n\nThe files it has written so far "
+            "are removed; nothing that was there before is touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def export_running(self) -> bool:
+        return self.export_dialog is not None and self.export_dialog.task is not None
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.export_running() and not self._close_when_stopped:
+            if not self.confirm_close_during_export():
+                event.ignore()
+                return
+            self.export_dialog.task.cancel()  # the job removes what it wrote; shutdown() waits for it
         if self.training.is_active():
             if not self._close_when_stopped:
                 if not self.confirm_close_during_training():
