@@ -123,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--grid", action="store_true", help="also a contact sheet")
     e.add_argument("--html", action="store_true", help="also a self-contained HTML gallery page")
     e.add_argument("--gif", action="store_true", help="also animated GIFs: a latent walk and the training progress")
+    e.add_argument("--favourites", action="store_true",
+                   help="export the seeds marked as favourites in the gallery (RUN_DIR/favourites.json) instead of --n")
+    e.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's best snapshot, else newest)")
+    e.add_argument("--which", choices=["best", "latest"], default="best",
+                   help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
+    e.add_argument("--device", default="cpu")
     e.add_argument("--overwrite", action="store_true", help="replace files that already exist")
     e.set_defaults(func=cmd_export)
 
@@ -394,11 +400,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
-    from gan_studio.export import export_run
+    from gan_studio.export import export_run, load_favourites
 
+    seeds = None
+    if args.favourites:
+        seeds = load_favourites(args.run)
+        if not seeds:
+            raise GanStudioError(f"{args.run} has no favourites yet: mark some in the gallery, or export --n new samples")
     bar = ProgressBar("exporting")
     result = export_run(args.run, args.out, n=args.n, first_seed=args.seed, fmt=args.format, size=args.size,
-                        grid=args.grid, html=args.html, gif=args.gif, overwrite=args.overwrite,
+                        grid=args.grid, html=args.html, gif=args.gif, overwrite=args.overwrite, seeds=seeds,
+                        checkpoint=args.checkpoint, which=args.which, device=args.device,
                         progress=lambda done, total: bar.update(done, total, force=done == total))
     bar.close()
     print(f"exported {len(result.files)} file(s) to {result.out}", file=sys.stderr)

@@ -222,3 +222,21 @@ def test_a_walk_through_two_favourites_and_progress_that_ends_at_its_total(run, 
     with Image.open(tmp_path / WALK_GIF) as im:
         assert im.n_frames == 2 * WALK_FRAMES  # there and back again
     assert calls[-1][0] == calls[-1][1] and len({t for _, t in calls}) == 1
+
+
+def test_cli_exports_the_favourites_from_a_chosen_checkpoint(run, tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "favs"
+    assert cli(["export", str(run), "--favourites", "--out", str(out)]) == 1
+    assert "no favourites yet" in capsys.readouterr().err
+    save_favourites(run, [5, 3])
+    try:
+        first = sorted((run / "checkpoints").glob("step_*.pt"))[0]
+        assert cli(["export", str(run), "--favourites", "--checkpoint", str(first), "--out", str(out)]) == 0
+        assert sorted(p.name for p in out.glob("seed_*.png")) == ["seed_000003.png", "seed_000005.png"]
+        with Image.open(out / "seed_000003.png") as im:
+            assert im.text["step"] == str(int(first.stem.split("_")[1]))
+        assert cli(["export", str(run), "--n", "2", "--which", "latest", "--out", str(tmp_path / "latest")]) == 0
+    finally:
+        (run / "favourites.json").unlink()
