@@ -39,6 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def add_snapshot_choice(parser: argparse.ArgumentParser) -> None:
+    """--checkpoint / --which: which of a run's generators to use (sample and export)."""
+    parser.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's best snapshot, else newest)")
+    parser.add_argument("--which", choices=["best", "latest"], default="best",
+                        help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gan-studio", description="Train GANs on your own folder of images.")
     p.add_argument("--version", action="version", version=f"gan-studio {__version__}")
@@ -91,9 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed+i (default 0)")
     m.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     m.add_argument("--grid", action="store_true", help="also write grid.png, all images on one sheet")
-    m.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's best snapshot, else newest)")
-    m.add_argument("--which", choices=["best", "latest"], default="best",
-                   help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
+    add_snapshot_choice(m)
     m.add_argument("--device", default="auto")
     m.set_defaults(func=cmd_sample)
 
@@ -125,9 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--gif", action="store_true", help="also animated GIFs: a latent walk and the training progress")
     e.add_argument("--favourites", action="store_true",
                    help="export the seeds marked as favourites in the gallery (RUN_DIR/favourites.json) instead of --n")
-    e.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's best snapshot, else newest)")
-    e.add_argument("--which", choices=["best", "latest"], default="best",
-                   help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
+    add_snapshot_choice(e)
     e.add_argument("--device", default="cpu")
     e.add_argument("--overwrite", action="store_true", help="replace files that already exist")
     e.set_defaults(func=cmd_export)

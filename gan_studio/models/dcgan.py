@@ -77,7 +77,7 @@ class DCGANDiscriminator(nn.Module):
 def init_dcgan_weights(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, 0.02)
+            nn.init.normal_(getattr(m, "weight_orig", m.weight), 0.0, 0.02)  # spectral norm keeps weight_orig
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)

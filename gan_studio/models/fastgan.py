@@ -24,7 +24,7 @@ from torch.nn.utils import spectral_norm
 
 from gan_studio.config import ModelConfig
 from gan_studio.errors import ConfigError
-from gan_studio.models.dcgan import base_grid
+from gan_studio.models.dcgan import base_grid, init_dcgan_weights
 
 SLE_SPAN = 3  # doublings between the map that excites and the map excited (FastGAN: 4x4 -> 64x64 at 256 px)
 
@@ -151,17 +151,8 @@ def _grid(height: int, width: int) -> tuple[tuple[int, int], int]:
     return (bh, bw), n
 
 
-def init_weights(module: nn.Module) -> None:
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(getattr(m, "weight_orig", m.weight), 0.0, 0.02)  # spectral norm keeps weight_orig
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
-
-
 def build_fastgan(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
     g, d = FastGANGenerator(cfg, channels, height, width), FastGANDiscriminator(cfg, channels, height, width)
-    init_weights(g)
-    init_weights(d)
+    init_dcgan_weights(g)  # N(0, 0.02) as DCGAN
+    init_dcgan_weights(d)
     return g, d

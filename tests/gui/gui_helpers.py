@@ -51,6 +51,18 @@ def set_small_form(form, steps: int = 2000) -> None:
     _select(form.device, "cpu")
 
 
+def start_small_training(window, qtbot, folder):
+    """Open ``folder``, start a long small run from the form, and wait for its first statistics; the panel."""
+    window.open_folder(folder)
+    qtbot.waitUntil(lambda: window.dataset.summary is not None and not window.dataset.is_busy(), timeout=60000)
+    t = window.training
+    set_small_form(t.form, steps=100_000)
+    with qtbot.waitSignal(t.run_started, timeout=60000):
+        t.start()
+    qtbot.waitUntil(lambda: t.loss_chart.count() >= 1, timeout=60000)
+    return t
+
+
 @contextlib.contextmanager
 def one_torch_thread():
     """The tests' models are tiny: one intra-op thread is as fast, and it keeps OpenMP from spinning against

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 
-from gui_helpers import drop_urls, set_small_form
+from gui_helpers import drop_urls, start_small_training
 from PIL import Image
 
 from gan_studio.engine import RunDir
@@ -69,13 +69,7 @@ def test_closing_during_a_scan_cancels_it_at_once(window, qtbot, tmp_path, monke
 
 
 def test_deleting_the_dataset_folder_while_training(window, qtbot, paintings):
-    window.open_folder(paintings)
-    qtbot.waitUntil(lambda: window.dataset.summary is not None and not window.dataset.is_busy(), timeout=60000)
-    t = window.training
-    set_small_form(t.form, steps=100_000)
-    with qtbot.waitSignal(t.run_started, timeout=60000):
-        t.start()
-    qtbot.waitUntil(lambda: t.loss_chart.count() >= 1, timeout=60000)
+    t = start_small_training(window, qtbot, paintings)
     shutil.rmtree(paintings)  # the images were decoded into memory: training goes on
     steps_before = t.loss_chart.count()
     qtbot.waitUntil(lambda: t.loss_chart.count() >= steps_before + 2, timeout=60000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 
-from gui_helpers import drop_urls, set_small_form
+from gui_helpers import drop_urls, set_small_form, start_small_training
 from PIL import Image
 
 from gan_studio.engine import RunDir
@@ -105,13 +105,7 @@ def test_an_interrupted_run_can_be_resumed(window, qtbot, trained_run):
 
 
 def test_closing_during_training_asks_then_saves_a_checkpoint(window, qtbot, paintings):
-    window.open_folder(paintings)
-    qtbot.waitUntil(lambda: window.dataset.summary is not None and not window.dataset.is_busy(), timeout=60000)
-    t = window.training
-    set_small_form(t.form, steps=100_000)
-    with qtbot.waitSignal(t.run_started, timeout=60000):
-        t.start()
-    qtbot.waitUntil(lambda: t.loss_chart.count() >= 1, timeout=60000)
+    t = start_small_training(window, qtbot, paintings)
     asked = []
     window.confirm_close_during_training = lambda: asked.append(1) or False  # "Keep Training"
     assert not window.close()
