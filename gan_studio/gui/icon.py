@@ -1,7 +1,8 @@
 """The application icon, drawn from assets/gan_studio.svg (a dusk landscape turning into generated pixels).
 
-QtSvg implements SVG Tiny, which ignores clip paths, so the rounded card is applied here with a mask. When the
-asset is not there (an installed wheel without the repository's assets/), a plain painted icon stands in.
+QtSvg implements SVG Tiny, which ignores clip paths, so the rounded card is applied here with a mask. The asset is
+the package data gan_studio.assets in an installed app (pyproject maps the repository's assets/ there) and
+assets/ itself in a checkout; should neither be readable, a plain painted icon stands in.
 """
 
 from __future__ import annotations
@@ -11,8 +12,23 @@ from pathlib import Path
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QLinearGradient, QPainter, QPainterPath, QPixmap
 
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "gan_studio.svg"
+ASSET_NAME = "gan_studio.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+def asset_bytes() -> bytes | None:
+    """The icon's SVG: installed package data first, then the checkout's assets/ folder."""
+    try:
+        from importlib.resources import files
+
+        return files("gan_studio.assets").joinpath(ASSET_NAME).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        pass
+    checkout = Path(__file__).resolve().parents[2] / "assets" / ASSET_NAME
+    try:
+        return checkout.read_bytes()
+    except OSError:
+        return None
 
 
 def _card(side: int) -> QPainterPath:
@@ -28,10 +44,12 @@ def render_icon(side: int) -> QImage:
     p = QPainter(image)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     drawn = False
-    if ASSET.is_file():
+    svg = asset_bytes()
+    if svg is not None:
+        from PySide6.QtCore import QByteArray
         from PySide6.QtSvg import QSvgRenderer
 
-        renderer = QSvgRenderer(str(ASSET))
+        renderer = QSvgRenderer(QByteArray(svg))
         if renderer.isValid():
             renderer.render(p, QRectF(0, 0, side, side))
             drawn = True

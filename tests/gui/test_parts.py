@@ -269,9 +269,9 @@ def test_entry_point_opens_the_window_with_a_folder(qtbot, paintings, monkeypatc
 
 
 def test_the_application_icon_is_drawn_from_the_asset(qapp):
-    from gan_studio.gui.icon import ASSET, app_icon, render_icon
+    from gan_studio.gui.icon import app_icon, asset_bytes, render_icon
 
-    assert ASSET.is_file()
+    assert asset_bytes() == (Path(__file__).resolve().parents[2] / "assets" / "gan_studio.svg").read_bytes()
     image = render_icon(64)
     assert image.pixelColor(0, 0).alpha() == 0 and image.pixelColor(32, 32).alpha() == 255  # a rounded card
     assert not app_icon().isNull()
