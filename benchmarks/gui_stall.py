@@ -7,6 +7,11 @@ percentile, prints a table and writes benchmarks/results/gui_stall.json. The tar
 
     python benchmarks/gui_stall.py                 # 60 s of measurement (offscreen without a display)
     python benchmarks/gui_stall.py --seconds 20    # quicker
+    python benchmarks/gui_stall.py --leave-a-core  # compare: training on one core fewer
+
+The training takes a thread per core that no other program is using (engine/device.py, thread_count): on a quiet
+machine every core, so the GUI thread shares them with the training. --leave-a-core trains on one thread fewer,
+for comparison, and writes gui_stall_leave_a_core.json.
 """
 
 from __future__ import annotations
@@ -33,8 +38,11 @@ def main() -> int:
     p.add_argument("--every", type=int, default=10,
                    help="checkpoint and save a sample grid every this many steps (and check quality every twice as "
                         "many), so that the measurement also covers those events (default 10)")
-    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "gui_stall.json")
+    p.add_argument("--leave-a-core", action="store_true", help="train on one thread fewer than the engine chooses")
+    p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
+    results = ROOT / "benchmarks" / "results"
+    args.out = args.out or results / ("gui_stall_leave_a_core.json" if args.leave_a_core else "gui_stall.json")
 
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -52,6 +60,20 @@ def main() -> int:
     from gan_studio.gui.main_window import MainWindow
     from gan_studio.gui.style import apply_style
     from gan_studio.gui.training_form import _select
+
+    if args.leave_a_core:
+        import torch
+
+        import gan_studio.engine.trainer as trainer_module
+
+        choose = trainer_module.configure_threads
+
+        def one_fewer() -> int:
+            n = max(1, choose() - 1)
+            torch.set_num_threads(n)
+            return n
+
+        trainer_module.configure_threads = one_fewer
 
     apply_style(app)
     window = MainWindow()
@@ -116,6 +138,7 @@ def main() -> int:
     loop.exec()
     timer.stop()
     load_after = os.getloadavg()
+    threads = window.training.session.worker.trainer.threads  # as the engine chose them, on its own thread
     last = window.training.loss_chart.last()
     rate = window.training.progress.format()
 
@@ -144,7 +167,8 @@ def main() -> int:
                      "checkpoints_saved": counts["checkpoints"], "checkpoint_and_sample_every": args.every},
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "qt_platform": app.platformName(),
-                    "torch_threads_of_the_training": max(1, len(os.sched_getaffinity(0)) - 1),
+                    "threads_of_the_training": threads,
+                    "leave_a_core": args.leave_a_core,
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in load_after]},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -158,6 +182,7 @@ def main() -> int:
     print(f"{'training':<28}{rate:>12}")
     print(f"{'previews / checkpoints':<28}{counts['previews']:>6} / {counts['checkpoints']:<4}")
     print(f"{'load average (1 min) after':<28}{load_after[0]:>12.2f}")
+    print(f"{'training threads':<28}{threads:>12}")
     print(f"target worst gap < 100 ms: {'met' if result['met'] else 'NOT met'}  ->  {args.out}")
     runs.cleanup()
     return 0

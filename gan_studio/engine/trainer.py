@@ -91,7 +91,7 @@ class Trainer:
         self.run_dir = run
         self.images = images
         t = config.train
-        configure_threads()
+        self.threads = configure_threads()  # on the training's own thread (the app's worker thread)
         self.device = resolve_device(t.device)
         self.amp_dtype = autocast_dtype(self.device, t.amp)
         self.shape = (images.channels, images.target_height, images.target_width)

@@ -36,23 +36,6 @@ class _Stopped(Exception):
     pass
 
 
-def leave_a_core_for_the_window(trainer) -> None:
-    """Training on the CPU: use all cores but one for PyTorch's intra-op threads.
-
-    The engine takes every core, which suits the command line. In the app the GUI thread needs a core too, and
-    OpenMP threads spin-wait at every parallel region: when another thread (ours, or another program's) takes
-    one of their cores, a step gets several times slower. Measured on a busy 2-core machine (load 6), DCGAN 64:
-    1 thread 0.8 s a step, 2 threads 2.1-2.8 s. Called on the worker thread: the setting is per thread."""
-    import os
-
-    import torch
-
-    if trainer.device.type != "cpu":
-        return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(max(1, cores - 1))
-
-
 class TrainingWorker(QObject):
     loading = Signal(int, int)  # images decoded, total (building the trainer)
     started = Signal(object)  # engine.Started
@@ -122,7 +105,6 @@ class TrainingWorker(QObject):
             except GanStudioError as e:
                 self.failed.emit(str(e))
                 return
-            leave_a_core_for_the_window(trainer)
             with self._lock:
                 self.trainer = trainer
                 self.run_dir = trainer.run_dir.path
