@@ -36,6 +36,7 @@ QTabBar::tab { padding: 7px 18px; }
 QGroupBox { font-weight: 600; border: 1px solid #3a3c42; border-radius: 6px; margin-top: 14px; padding-top: 6px; }
 QGroupBox::title { subcontrol-origin: margin; left: 10px; padding: 0 4px; }
 QStatusBar QLabel { color: #b8bbc1; padding: 0 6px; }
+QDialogButtonBox { dialogbuttonbox-buttons-have-icons: 0; }
 """
 
 

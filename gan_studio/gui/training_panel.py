@@ -134,7 +134,7 @@ class TrainingPanel(QWidget):
         self.split.addWidget(right)
         self.split.setStretchFactor(0, 0)
         self.split.setStretchFactor(1, 1)
-        self.split.setSizes([360, 760])
+        self.split.setSizes([410, 790])  # the form fits its longest choices ("Non-saturating (recommended)")
         self.split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
