@@ -68,3 +68,15 @@ def test_a_few_training_steps_run_and_yield_points(pack):
     assert pts.shape == (50, 2) and np.isfinite(pts).all() and np.abs(pts).max() <= mix.scale
     m = mixture2d.mode_metrics(pts, mix.means, mix.std)
     assert 0 <= m["modes"] <= 25 and 0.0 <= m["hq_share"] <= 1.0
+
+
+def test_the_r1_penalty_is_the_squared_input_gradient_and_trains_d():
+    D = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1, bias=False))
+    with torch.no_grad():
+        D[1].weight.copy_(torch.tensor([[1.0, -2.0, 0.5, 2.0]]))
+    real = torch.randn(8, 4, 1, 1)
+    logits, penalty = mixture2d.r1_penalty(D, real)
+    assert torch.allclose(logits, D(real))
+    assert penalty.item() == pytest.approx(1 + 4 + 0.25 + 4)  # |w|^2 for every point of a linear D
+    penalty.backward()  # it reaches D's weights: d|w|^2/dw = 2w
+    assert torch.allclose(D[1].weight.grad, 2 * D[1].weight.detach())
