@@ -6,6 +6,8 @@ No loader workers and no per-epoch decoding: a batch is an index draw, a gather,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -16,7 +18,11 @@ class DeviceImages:
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"expected uint8 images of shape (N, C, H, W), got {images.dtype} {images.shape}")
         # The only copy of the data set on the device, as uint8 (a float copy would be 4x larger).
-        self.images = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+        # A read-only array (a memory-mapped cache) is shared, not copied: nothing here ever writes to it, so
+        # PyTorch's warning about non-writable arrays does not apply.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            self.images = torch.from_numpy(np.ascontiguousarray(images)).to(device)
         self.n, self.channels, self.stored_h, self.stored_w = self.images.shape
         self.target_h, self.target_w = target_hw
         if self.target_h > self.stored_h or self.target_w > self.stored_w:
