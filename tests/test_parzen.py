@@ -91,3 +91,20 @@ def test_bad_inputs_are_refused():
         parzen_log_likelihoods(np.zeros((2, 3)), np.zeros((2, 4)), 0.1)
     with pytest.raises(ValueError):
         parzen_log_likelihoods(np.zeros((2, 3)), np.zeros((2, 3)), 0.0)
+
+
+def test_the_blur_reference_keeps_sharp_digits_and_blurs_without_losing_ink():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import parzen_blur
+
+    digits = np.zeros((2, 28, 28), np.uint8)
+    digits[0, 10:18, 13:15] = 255  # a stroke well inside the frame
+    digits[1, 5, 5] = 128
+    sharp = parzen_blur.blurred(digits, 0.0)
+    assert sharp.shape == (2, 784) and np.allclose(sharp, digits.reshape(2, -1) / 255.0)
+    soft = parzen_blur.blurred(digits, 0.7)
+    assert soft.sum(1) == pytest.approx(sharp.sum(1), rel=1e-4)  # a Gaussian blur moves ink, never loses it
+    assert soft.max() < sharp.max() and (soft > 0).sum() > (sharp > 0).sum()
