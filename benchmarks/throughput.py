@@ -233,6 +233,8 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--device", default="auto")
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--out", type=Path, default=None,
+                   help="JSON to write (default results/throughput.json, or throughput_<device>.json on a GPU)")
     p.add_argument("--child", choices=["ours", "classic"], help=argparse.SUPPRESS)
     args = p.parse_args()
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
@@ -274,7 +276,7 @@ def main() -> int:
               f"{ours['peak_rss_mb']:>13.0f}{classic['peak_rss_mb']:>16.0f}{ours['flops_per_image'] / 1e9:>11.2f}"
               f"{(f'{share * 100:.1f}%' if share is not None else 'n/a'):>15}{gpu}")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / ("throughput.json" if dev.type == "cpu" else f"throughput_{dev.type}.json")
+    out = args.out or RESULTS / ("throughput.json" if dev.type == "cpu" else f"throughput_{dev.type}.json")
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": device_name(dev), "torch": torch.__version__,
             "python": platform.python_version(), "cpu_count": os.cpu_count(), "batch": args.batch,
             "seconds": args.seconds, "peak_gflops": cpu_peak or gpu_peak_gflops(device_name(dev)),
