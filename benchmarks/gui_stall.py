@@ -68,8 +68,8 @@ def main() -> int:
 
         choose = trainer_module.configure_threads
 
-        def one_fewer() -> int:
-            n = max(1, choose() - 1)
+        def one_fewer(**kwargs) -> int:
+            n = max(1, choose(**kwargs) - 1)
             torch.set_num_threads(n)
             return n
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -39,5 +40,23 @@ def test_omp_num_threads_is_respected(monkeypatch):
         torch.set_num_threads(1)
         monkeypatch.setenv("OMP_NUM_THREADS", "1")
         assert configure_threads() == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_gpu_training_skips_the_look_and_a_recent_look_is_reused(monkeypatch):
+    import gan_studio.engine.device as device
+
+    looks = []
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(device, "cores_busy_elsewhere", lambda: looks.append(1) or 0.0)
+    monkeypatch.setattr(device, "_recent_sample", None)
+    before = torch.get_num_threads()
+    try:
+        device.configure_threads(sample=False)
+        assert looks == []
+        device.configure_threads()
+        device.configure_threads()
+        assert len(looks) == (1 if len(os.sched_getaffinity(0)) > 1 else 0)  # one core: nothing to share
     finally:
         torch.set_num_threads(before)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,9 +96,6 @@ def test_bad_inputs_are_refused():
 
 
 def test_the_blur_reference_keeps_sharp_digits_and_blurs_without_losing_ink():
-    import sys
-    from pathlib import Path
-
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import parzen_blur
 

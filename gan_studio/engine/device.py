@@ -78,16 +78,17 @@ def autocast_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | Non
     return None  # MPS, and CPUs without native bf16
 
 
-def _cpu_ticks() -> tuple[int, int, int] | None:
-    """(busy ticks of all CPUs, all ticks, this process's ticks) from /proc; None where there is no /proc."""
+def _cpu_ticks() -> tuple[int, int, int, int] | None:
+    """(busy ticks of all CPUs, all ticks, this process's ticks, CPUs) from /proc; None where there is no /proc."""
     try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        lines = Path("/proc/stat").read_text().splitlines()
         own = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    ticks = [int(x) for x in fields[:8]]
+    ticks = [int(x) for x in lines[0].split()[1:9]]
     total, idle = sum(ticks), ticks[3] + ticks[4]  # idle + iowait
-    return total - idle, total, int(own[11]) + int(own[12])  # utime + stime of every thread of ours
+    cpus = sum(1 for line in lines if line[:3] == "cpu" and line[3:4].isdigit())
+    return total - idle, total, int(own[11]) + int(own[12]), cpus  # utime + stime of every thread of ours
 
 
 def cores_busy_elsewhere(seconds: float = 0.3) -> float | None:
@@ -99,9 +100,8 @@ def cores_busy_elsewhere(seconds: float = 0.3) -> float | None:
     second = _cpu_ticks()
     if second is None or second[1] <= first[1]:
         return None
-    busy, total, own = (b - a for a, b in zip(first, second))
-    cpus = sum(1 for line in Path("/proc/stat").read_text().splitlines() if line[:3] == "cpu" and line[3:4].isdigit())
-    return max(0.0, (busy - own) / total * max(1, cpus))
+    busy, total, own = (b - a for a, b in zip(first[:3], second[:3]))
+    return max(0.0, (busy - own) / total * max(1, second[3]))
 
 
 def thread_count(cores: int, busy_elsewhere: float | None) -> int:
@@ -116,14 +116,26 @@ def thread_count(cores: int, busy_elsewhere: float | None) -> int:
     return max(1, min(cores, cores - taken))
 
 
-def configure_threads() -> int:
+_recent_sample: tuple[float, float | None] | None = None  # (monotonic time, cores busy elsewhere)
+
+
+def configure_threads(sample: bool = True) -> int:
     """Use every core nothing else is using for intra-op parallelism (PyTorch may default to fewer in
     containers), unless the user or a launcher (torchrun sets it per process) chose a count with OMP_NUM_THREADS.
+    ``sample=False`` (training on a GPU) skips looking at other programs. A look taken in the last 10 s is reused,
+    so trainers built one after another (a test suite, Start after Stop) do not each wait 0.3 s.
     The setting belongs to the calling thread: call it on the thread that trains. Returns the count in use."""
+    global _recent_sample
     if os.environ.get("OMP_NUM_THREADS"):
         return torch.get_num_threads()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    n = thread_count(cores, cores_busy_elsewhere() if cores > 1 else None)
+    busy = None
+    if sample and cores > 1:
+        now = time.monotonic()
+        if _recent_sample is None or now - _recent_sample[0] > 10.0:
+            _recent_sample = (now, cores_busy_elsewhere())
+        busy = _recent_sample[1]
+    n = thread_count(cores, busy)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n

@@ -91,8 +91,9 @@ class Trainer:
         self.run_dir = run
         self.images = images
         t = config.train
-        self.threads = configure_threads()  # on the training's own thread (the app's worker thread)
         self.device = resolve_device(t.device)
+        # on the training's own thread (the app's worker thread); other programs matter only to CPU training
+        self.threads = configure_threads(sample=self.device.type == "cpu")
         self.amp_dtype = autocast_dtype(self.device, t.amp)
         self.shape = (images.channels, images.target_height, images.target_width)
         self.channels_last = config.model.name in CONVOLUTIONAL and self.device.type != "mps"

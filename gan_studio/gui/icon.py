@@ -22,7 +22,7 @@ def asset_bytes() -> bytes | None:
         from importlib.resources import files
 
         return files("gan_studio.assets").joinpath(ASSET_NAME).read_bytes()
-    except (ModuleNotFoundError, FileNotFoundError, OSError):
+    except (ModuleNotFoundError, OSError):
         pass
     checkout = Path(__file__).resolve().parents[2] / "assets" / ASSET_NAME
     try:

@@ -73,7 +73,7 @@ def one_torch_thread():
     from gan_studio.engine import trainer
 
     threads, configure = torch.get_num_threads(), trainer.configure_threads
-    trainer.configure_threads = lambda: torch.set_num_threads(1)
+    trainer.configure_threads = lambda **_: torch.set_num_threads(1)
     torch.set_num_threads(1)
     try:
         yield

@@ -300,4 +300,3 @@ def test_notices_and_quality_checks_are_shown(window):
     stats[0].swd, stats[0].step = 0.4, 500
     t._on_stats(stats)
     assert "SWD 0.4 (best 0.25)" in t.quality.text() and "augmentation 10%" in t.quality.text()
-
