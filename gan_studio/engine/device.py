@@ -53,14 +53,19 @@ def device_name(device: torch.device) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def cpu_has_native_bf16() -> bool:
-    """True where the CPU computes bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none, as on macOS and Windows)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
             flags = next((line for line in f if line.startswith("flags")), "")
     except OSError:
-        return False
-    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
+        return frozenset()
+    return frozenset(flags.partition(":")[2].split())
+
+
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU computes bfloat16 natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
 def autocast_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | None:

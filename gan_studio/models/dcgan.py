@@ -15,6 +15,7 @@ from torch import nn
 
 from gan_studio.config import ModelConfig
 from gan_studio.errors import ConfigError
+from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
 
 MAX_WIDTH_MULT = 8  # cap channels at 8x the base width (as DCGAN at 64 px), so 128 px and up stay affordable
 
@@ -43,12 +44,12 @@ class DCGANGenerator(nn.Module):
         (bh, bw), n = base_grid(height, width)
         c = _channels(cfg.width, 0, n)
         layers: list[nn.Module] = [  # (N, z, 1, 1) -> (N, c, bh, bw)
-            nn.ConvTranspose2d(cfg.z_dim, c, (bh, bw), 1, 0, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
+            ConvTranspose2d(cfg.z_dim, c, (bh, bw), 1, 0, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
         for level in range(1, n):  # each block doubles H and W: (N, c, h, w) -> (N, c', 2h, 2w)
             c_next = _channels(cfg.width, level, n)
-            layers += [nn.ConvTranspose2d(c, c_next, 4, 2, 1, bias=False), nn.BatchNorm2d(c_next), nn.ReLU(True)]
+            layers += [ConvTranspose2d(c, c_next, 4, 2, 1, bias=False), nn.BatchNorm2d(c_next), nn.ReLU(True)]
             c = c_next
-        layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # (N, C, H, W) in [-1, 1]
+        layers += [ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # (N, C, H, W) in [-1, 1]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -61,13 +62,13 @@ class DCGANDiscriminator(nn.Module):
         (bh, bw), n = base_grid(height, width)
         c = _channels(cfg.width, n - 1, n)
         layers: list[nn.Module] = [  # (N, C, H, W) -> (N, c, H/2, W/2); no batch norm on the input layer
-            nn.Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+            Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         for level in range(n - 2, -1, -1):  # each block halves H and W
             c_next = _channels(cfg.width, level, n)
-            layers += [nn.Conv2d(c, c_next, 4, 2, 1, bias=False), nn.BatchNorm2d(c_next),
+            layers += [Conv2d(c, c_next, 4, 2, 1, bias=False), nn.BatchNorm2d(c_next),
                        nn.LeakyReLU(0.2, inplace=True)]
             c = c_next
-        layers.append(nn.Conv2d(c, 1, (bh, bw), 1, 0, bias=False))  # (N, 1, 1, 1): the logit
+        layers.append(Conv2d(c, 1, (bh, bw), 1, 0, bias=False))  # (N, 1, 1, 1): the logit
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ from torch.nn.utils import spectral_norm
 
 from gan_studio.config import ModelConfig
 from gan_studio.errors import ConfigError
+from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
 from gan_studio.models.dcgan import base_grid, init_dcgan_weights
 
 SLE_SPAN = 3  # doublings between the map that excites and the map excited (FastGAN: 4x4 -> 64x64 at 256 px)
@@ -37,7 +38,7 @@ def _channels(width: int, level: int, doublings: int) -> int:
 def _up(c_in: int, c_out: int) -> nn.Sequential:
     """(N, c_in, h, w) -> (N, c_out, 2h, 2w). A strided transposed convolution, not FastGAN's upsample + 3x3
     conv + GLU: measured here, that costs 3x as much on a CPU for the same map sizes."""
-    return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
+    return nn.Sequential(ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
 
 
 class SLE(nn.Module):
@@ -45,8 +46,8 @@ class SLE(nn.Module):
 
     def __init__(self, c_small: int, c_big: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.AdaptiveAvgPool2d(4), nn.Conv2d(c_small, c_big, 4, 1, 0, bias=False),
-                                 nn.SiLU(), nn.Conv2d(c_big, c_big, 1, 1, 0, bias=False), nn.Sigmoid())
+        self.net = nn.Sequential(nn.AdaptiveAvgPool2d(4), Conv2d(c_small, c_big, 4, 1, 0, bias=False),
+                                 nn.SiLU(), Conv2d(c_big, c_big, 1, 1, 0, bias=False), nn.Sigmoid())
 
     def forward(self, small: torch.Tensor, big: torch.Tensor) -> torch.Tensor:
         return big * self.net(small)  # (N, c_big, 1, 1) gate
@@ -59,7 +60,7 @@ class FastGANGenerator(nn.Module):
         (bh, bw), n = _grid(height, width)
         ch = lambda level: _channels(cfg.width, level, n)  # noqa: E731
         # (N, z, 1, 1) -> (N, ch(0), bh, bw), gated (GLU) as in FastGAN's input layer
-        self.init = nn.Sequential(nn.ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
+        self.init = nn.Sequential(ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
                                   nn.BatchNorm2d(2 * ch(0)), nn.GLU(dim=1))
         self.ups = nn.ModuleList(_up(ch(i), ch(i + 1)) for i in range(n - 1))  # level i -> i + 1
         # level i excites level i + SLE_SPAN: the layout of the coarse map gates the channels of the fine one
@@ -67,7 +68,7 @@ class FastGANGenerator(nn.Module):
         # The last doubling gives the image: nearest upsampling and a 3x3 convolution, not a strided transposed
         # one, whose uneven overlaps print a checkerboard on every sample (cheap here: 3 output channels).
         self.to_rgb = nn.Sequential(nn.Upsample(scale_factor=2.0, mode="nearest"),
-                                    nn.Conv2d(ch(n - 1), channels, 3, 1, 1))
+                                    Conv2d(ch(n - 1), channels, 3, 1, 1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.init(z.view(z.shape[0], -1, 1, 1))
@@ -81,7 +82,7 @@ class FastGANGenerator(nn.Module):
 
 
 def _sn_conv(c_in: int, c_out: int, k: int | tuple[int, int], s: int, p: int, bias: bool = False) -> nn.Module:
-    return spectral_norm(nn.Conv2d(c_in, c_out, k, s, p, bias=bias))
+    return spectral_norm(Conv2d(c_in, c_out, k, s, p, bias=bias))
 
 
 class DownBlock(nn.Module):
@@ -104,7 +105,7 @@ class Decoder(nn.Module):
     def __init__(self, c_in: int, channels: int, width: int) -> None:
         super().__init__()
         c1, c2 = width, max(8, width // 2)
-        self.net = nn.Sequential(_up(c_in, c1), _up(c1, c2), nn.Conv2d(c2, channels, 3, 1, 1), nn.Tanh())
+        self.net = nn.Sequential(_up(c_in, c1), _up(c1, c2), Conv2d(c2, channels, 3, 1, 1), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
