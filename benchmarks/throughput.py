@@ -199,10 +199,13 @@ def cpu_peak_gflops(bf16: bool) -> float:
     dtype = torch.bfloat16 if bf16 else torch.float32
     a, b = torch.randn(4096, 4096, dtype=dtype), torch.randn(4096, 4096, dtype=dtype)
     a @ b
-    start, n = time.perf_counter(), 8
-    for _ in range(n):
-        a @ b
-    return 2 * 4096 ** 3 * n / (time.perf_counter() - start) / 1e9
+    best = 0.0
+    for _ in range(3):  # the best of three rounds: one round read 1,280 and another 2,014 GFLOP/s on an AMX Xeon
+        start, n = time.perf_counter(), 8
+        for _ in range(n):
+            a @ b
+        best = max(best, 2 * 4096 ** 3 * n / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 # Dense bfloat16/float16 tensor-core peaks (TFLOP/s, without sparsity) from the vendors' data sheets.
@@ -254,6 +257,13 @@ def main() -> int:
     cpu_peak = cpu_peak_gflops(cpu_has_native_bf16()) if dev.type == "cpu" else None
     if cpu_peak:
         print(f"measured peak (4096x4096 matrix product, training precision): {cpu_peak:.0f} GFLOP/s")
+    out = args.out or RESULTS / ("throughput.json" if dev.type == "cpu" else f"throughput_{dev.type}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": device_name(dev), "torch": torch.__version__,
+            "python": platform.python_version(), "cpu_count": os.cpu_count(), "batch": args.batch,
+            "seconds": args.seconds, "peak_gflops": cpu_peak or gpu_peak_gflops(device_name(dev)),
+            "peak_kind": "measured bf16/fp32 matrix product" if cpu_peak else "vendor data sheet",
+            "small_grid_policy": os.environ.get("GAN_STUDIO_SMALL_GRID", "auto")}
     header = f"{'row':<10}{'ours img/s':>12}{'classic img/s':>15}{'ratio':>8}{'ours RSS MB':>13}{'classic RSS MB':>16}" \
              f"{'GFLOP/img':>11}{'share of peak':>15}"
     print(header)
@@ -267,6 +277,8 @@ def main() -> int:
             if peak:
                 share = ours["images_per_s"] * ours["flops_per_image"] / (peak * 1e9)
         results.append({"row": row, "ours": ours, "classic": classic, "ratio": ratio, "share_of_peak": share})
+        # written after every row: a run cut off by a time limit (gpu_check.sh) keeps the rows it finished
+        out.write_text(json.dumps({"meta": meta, "rows": results}, indent=2) + "\n")
         if "error" in ours or "error" in classic:
             print(f"{row:<10} error: {ours.get('error') or classic.get('error')}")
             continue
@@ -275,13 +287,6 @@ def main() -> int:
         print(f"{row:<10}{ours['images_per_s']:>12.1f}{classic['images_per_s']:>15.1f}{ratio:>8.2f}"
               f"{ours['peak_rss_mb']:>13.0f}{classic['peak_rss_mb']:>16.0f}{ours['flops_per_image'] / 1e9:>11.2f}"
               f"{(f'{share * 100:.1f}%' if share is not None else 'n/a'):>15}{gpu}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = args.out or RESULTS / ("throughput.json" if dev.type == "cpu" else f"throughput_{dev.type}.json")
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "device": device_name(dev), "torch": torch.__version__,
-            "python": platform.python_version(), "cpu_count": os.cpu_count(), "batch": args.batch,
-            "seconds": args.seconds, "peak_gflops": cpu_peak or gpu_peak_gflops(device_name(dev)),
-            "peak_kind": "measured bf16/fp32 matrix product" if cpu_peak else "vendor data sheet"}
-    out.write_text(json.dumps({"meta": meta, "rows": results}, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
 
