@@ -90,7 +90,7 @@ def test_auto_policy_needs_bf16_on_an_amx_cpu(policy, monkeypatch):
     policy("auto")
     x = torch.randn(2, 8, 4, 4)
     for amx in (False, True):
-        monkeypatch.setattr(small_grid, "_cpu_has_amx", lambda amx=amx: amx)
+        monkeypatch.setattr(small_grid, "HAS_AMX", amx)
         assert not small_grid._route(x, 16)  # float32: oneDNN's kernels are fine
         with torch.autocast("cpu", dtype=torch.bfloat16):
             assert small_grid._route(x, 16) is amx

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import time
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from gan_studio.cpuinfo import cpu_flags
 from gan_studio.errors import ConfigError
 
 
@@ -50,17 +50,6 @@ def device_name(device: torch.device) -> str:
     if device.type == "mps":
         return "Apple GPU (MPS)"
     return f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} threads)"
-
-
-@functools.lru_cache(maxsize=None)
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty where there is none, as on macOS and Windows)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-            flags = next((line for line in f if line.startswith("flags")), "")
-    except OSError:
-        return frozenset()
-    return frozenset(flags.partition(":")[2].split())
 
 
 def cpu_has_native_bf16() -> bool:

@@ -16,12 +16,13 @@ forces it (tests, benchmarks), ``'off'`` or ``GAN_STUDIO_SMALL_GRID=off`` disabl
 
 from __future__ import annotations
 
-import functools
 import os
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from gan_studio.cpuinfo import cpu_flags
 
 # Most map positions (h * w) for which the matrix-product route is taken. Measured (the layers above, fwd + bwd):
 # 4x4 38 -> 14 ms, 4x8 (2:1 images) 44 -> 35 ms, but 8x8 14 -> 17 ms; G's first layer (1x1 -> 4x4) 9.4 -> 1.9 ms.
@@ -37,11 +38,8 @@ def set_policy(policy: str) -> None:
     _policy = policy
 
 
-@functools.lru_cache(maxsize=None)
-def _cpu_has_amx() -> bool:
-    from gan_studio.engine.device import cpu_flags
-
-    return "amx_bf16" in cpu_flags()
+# Read once at import, not per call: torch.compile would otherwise trace the cached /proc/cpuinfo read.
+HAS_AMX = "amx_bf16" in cpu_flags()
 
 
 def _compute_dtype(x: torch.Tensor) -> torch.dtype:
@@ -51,7 +49,7 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
 def _route(x: torch.Tensor, positions: int) -> bool:
     if _policy == "off" or x.device.type != "cpu" or positions > SMALL_GRID:
         return False
-    return _policy == "on" or (_compute_dtype(x) == torch.bfloat16 and _cpu_has_amx())
+    return _policy == "on" or (_compute_dtype(x) == torch.bfloat16 and HAS_AMX)
 
 
 # ------------------------------------------------------------------------------- patches and their adjoint
