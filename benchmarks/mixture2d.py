@@ -119,6 +119,9 @@ class Settings:
     # from its surroundings, and with Adam's steps of about lr that takes most of a run. Measured: with gain 1
     # D stays at log 4 and G spreads its points over the whole square.
     d_gain: float = 10.0
+    # Top-k training (Sinha et al. 2020): G learns only from the fraction of its packed examples that D scores
+    # highest, annealed linearly from all of them to this fraction over the first half of the run (1: off).
+    top_k: float = 1.0
 
 
 def build(s: Settings) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -184,7 +187,11 @@ def train(mix: Mixture, s: Settings, seed: int, log_every: int = 0,
             opt_d.step()
         D.requires_grad_(False)
         fake = packed(G(sample_noise(n, s.z_dim, s.noise, gen)).view(n, 2), s.pack, s.d_gain)
-        loss_g = g_loss(D(fake), s.g_loss)
+        fake_logits = D(fake)
+        if s.top_k < 1.0:
+            keep = 1.0 - (1.0 - s.top_k) * min(1.0, step / (s.steps / 2))
+            fake_logits = fake_logits.topk(max(1, round(keep * len(fake_logits)))).values
+        loss_g = g_loss(fake_logits, s.g_loss)
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
@@ -266,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=Settings.steps)
     p.add_argument("--decay-frac", type=float, default=Settings.decay_frac,
                    help="the last fraction of the steps over which the learning rates fall")
+    p.add_argument("--decay-to", type=float, default=Settings.decay_to,
+                   help="the fraction of the learning rates left at the end of the run")
+    p.add_argument("--top-k", type=float, default=Settings.top_k,
+                   help="top-k training: the fraction of G's examples it learns from at the end (1: all)")
     p.add_argument("--pack", type=int, default=Settings.pack, help="points per D input (1: a plain GAN)")
     p.add_argument("--lr", type=float, default=Settings.lr, help="G's learning rate (D's is 10x)")
     p.add_argument("--batch", type=int, default=Settings.batch)
@@ -278,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     s = Settings(steps=args.steps, decay_frac=args.decay_frac, pack=args.pack, lr=args.lr, lr_d=10 * args.lr,
-                 batch=args.batch, r1_gamma=args.r1)
+                 batch=args.batch, r1_gamma=args.r1, decay_to=args.decay_to, top_k=args.top_k)
     mixtures = [{"grid": grid, "ring": ring}[name]() for name in args.data.split(",")]
     started = time.perf_counter()
     result = run(mixtures, s, [int(x) for x in args.seeds.split(",")], args.tag)

@@ -35,6 +35,19 @@ TRANSPOSED_CASES = [((256, 128, 4, 4), (3, 256, 4, 4), 2, 1),  # out of the 4x4 
                     ((8, 4, 4, 4), (2, 8, 3, 5), 2, 1)]
 
 
+def _check(ref_op, gemm_op, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, stride: int,
+           padding: int) -> None:
+    """The route's output and its gradients for x, w (and b) against torch's operator, in float64."""
+    ref = ref_op(x, w, b, stride, padding)
+    out = gemm_op(x, w, b, (stride, stride), (padding, padding))
+    assert out.shape == ref.shape
+    _close(out, ref)
+    g = torch.randn_like(ref)
+    inputs = [x, w] + ([b] if b is not None else [])
+    for got, want in zip(torch.autograd.grad(out, inputs, g), torch.autograd.grad(ref, inputs, g)):
+        _close(got, want)
+
+
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("w_shape,x_shape,stride,padding", CONV_CASES)
 def test_conv2d_gemm_matches_conv2d(w_shape, x_shape, stride, padding, bias):
@@ -42,14 +55,7 @@ def test_conv2d_gemm_matches_conv2d(w_shape, x_shape, stride, padding, bias):
     w = torch.randn(w_shape, dtype=torch.float64, requires_grad=True)
     b = torch.randn(w_shape[0], dtype=torch.float64, requires_grad=True) if bias else None
     x = torch.randn(x_shape, dtype=torch.float64).to(memory_format=torch.channels_last).requires_grad_(True)
-    ref = F.conv2d(x, w, b, stride, padding)
-    out = conv2d_gemm(x, w, b, (stride, stride), (padding, padding))
-    assert out.shape == ref.shape
-    _close(out, ref)
-    g = torch.randn_like(ref)
-    for got, want in zip(torch.autograd.grad(out, [x, w] + ([b] if bias else []), g),
-                         torch.autograd.grad(ref, [x, w] + ([b] if bias else []), g)):
-        _close(got, want)
+    _check(F.conv2d, conv2d_gemm, x, w, b, stride, padding)
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -59,14 +65,7 @@ def test_conv_transpose2d_gemm_matches(w_shape, x_shape, stride, padding, bias):
     w = torch.randn(w_shape, dtype=torch.float64, requires_grad=True)
     b = torch.randn(w_shape[1], dtype=torch.float64, requires_grad=True) if bias else None
     x = torch.randn(x_shape, dtype=torch.float64, requires_grad=True)
-    ref = F.conv_transpose2d(x, w, b, stride, padding)
-    out = conv_transpose2d_gemm(x, w, b, (stride, stride), (padding, padding))
-    assert out.shape == ref.shape
-    _close(out, ref)
-    g = torch.randn_like(ref)
-    for got, want in zip(torch.autograd.grad(out, [x, w] + ([b] if bias else []), g),
-                         torch.autograd.grad(ref, [x, w] + ([b] if bias else []), g)):
-        _close(got, want)
+    _check(F.conv_transpose2d, conv_transpose2d_gemm, x, w, b, stride, padding)
 
 
 def test_layers_keep_torchs_parameters_and_take_the_route_only_on_small_maps(policy, monkeypatch):
