@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--minutes", type=float, help=f"train for this many minutes (default {DEFAULT_MINUTES:g})")
     t.add_argument("--k", type=int, help="discriminator steps per generator step (default 1)")
     t.add_argument("--g-loss", choices=["non_saturating", "minimax"], help="generator loss (default non_saturating)")
+    t.add_argument("--update", choices=["alternating", "simultaneous"],
+                   help="alternating D and G steps (Algorithm 1, the default) or both from one batch (k = 1)")
     t.add_argument("--lr-g", type=float, help="generator learning rate (default 2e-4; 3e-4 for fastgan)")
     t.add_argument("--lr-d", type=float, help="discriminator learning rate (default 2e-4; 3e-4 for fastgan)")
     t.add_argument("--width", type=int, help="channel width of the convolutional models (default 64)")
@@ -204,6 +206,7 @@ def config_from_args(args: argparse.Namespace, model: str | None = None):
         cfg.data.res = args.res
     for attr, section, key in [("aspect", cfg.data, "aspect"), ("crop", cfg.data, "crop"),
                                ("batch", cfg.train, "batch"), ("k", cfg.train, "k"), ("g_loss", cfg.train, "g_loss"),
+                               ("update", cfg.train, "update"),
                                ("lr_g", cfg.train, "lr_g"), ("lr_d", cfg.train, "lr_d"), ("width", cfg.model, "width"),
                                ("checkpoint_every", cfg.train, "checkpoint_every"),
                                ("sample_every", cfg.train, "sample_every"),

@@ -17,6 +17,7 @@ CONFIG_VERSION = 2  # 2: augmentation and quality checks (off in version-1 runs,
 
 CROP_POLICIES = ("center", "pad", "random")
 G_LOSSES = ("non_saturating", "minimax")
+UPDATES = ("alternating", "simultaneous")
 OPTIMIZERS = ("adam", "sgd")
 AMP_MODES = ("auto", "bf16", "fp16", "off")
 NOISE_KINDS = ("normal", "uniform")
@@ -106,6 +107,9 @@ class TrainConfig:
     steps: int | None = None  # total generator steps (the run's end), or
     minutes: float | None = None  # wall-clock budget of this session of training
     k: int = 1  # discriminator steps per generator step (Algorithm 1)
+    # alternating: Algorithm 1, G steps against the D just updated. simultaneous: one batch, one forward pass, both
+    # players step from the same point, as pylearn2's SGD ran the paper's mnist.yaml (k = 1, one process).
+    update: str = "alternating"
     g_loss: str = "non_saturating"
     optimizer: str = "adam"
     lr_g: float = 2e-4
@@ -150,6 +154,10 @@ class TrainConfig:
             raise ConfigError(f"minutes must be positive, got {self.minutes}")
         if self.k < 1:
             raise ConfigError(f"k (discriminator steps per generator step) must be at least 1, got {self.k}")
+        if self.update not in UPDATES:
+            raise ConfigError(f"update must be one of {', '.join(UPDATES)}, got {self.update!r}")
+        if self.update == "simultaneous" and self.k != 1:
+            raise ConfigError(f"simultaneous updates take one D step per G step (k = 1), got k = {self.k}")
         if self.g_loss not in G_LOSSES:
             raise ConfigError(f"g_loss must be one of {', '.join(G_LOSSES)}, got {self.g_loss!r}")
         if self.optimizer not in OPTIMIZERS:

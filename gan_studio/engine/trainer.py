@@ -31,6 +31,7 @@ from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine import distributed as dist
 from gan_studio.engine.augment import AdaptiveAugment
 from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
+from gan_studio.engine.discriminator_pair import DiscriminatorPair
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
 from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started,
                                      StepStats)
@@ -39,28 +40,12 @@ from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES
 from gan_studio.engine.quality import QualityMonitor, center_crop, check_quality, overfitting_notice
 from gan_studio.engine.rundir import RunDir
-from gan_studio.errors import DataError, GanStudioError
+from gan_studio.errors import ConfigError, DataError, GanStudioError
 from gan_studio.models import CONVOLUTIONAL, LOSSES as MODEL_LOSSES, SMALL_DATASET, build_models, sample_noise
 
 RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
 QUALITY_SEED_OFFSET = 777_777_777  # the quality check's fixed noise: a stream of its own
 
-
-class DiscriminatorPair(torch.nn.Module):
-    """D on a real and a fake batch in one forward call, as DistributedDataParallel needs; batch norm still sees
-    the two batches separately, as in the single-process step. A self-supervised D also reconstructs the reals:
-    the third output is that loss (None for other families)."""
-
-    def __init__(self, d: torch.nn.Module) -> None:
-        super().__init__()
-        self.d = d
-        self.self_supervised = hasattr(d, "reconstruction_loss")
-
-    def forward(self, real: torch.Tensor, fake: torch.Tensor):
-        if self.self_supervised:
-            real_logits, recon = self.d.reconstruction_loss(real)
-            return real_logits, self.d(fake), recon
-        return self.d(real), self.d(fake), None
 
 ProgressFn = Callable[[int, int], None]
 
@@ -134,6 +119,8 @@ class Trainer:
         self.g_train: torch.nn.Module = self.G
         self.d_pair: torch.nn.Module = DiscriminatorPair(self.D)
         if self.world > 1:
+            if t.update == "simultaneous":  # DDP reduces each player's gradients in a backward pass of its own
+                raise ConfigError("simultaneous updates run in one process; use update 'alternating' with torchrun")
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -233,6 +220,8 @@ class Trainer:
         G, D = self.G, self.D
         self._apply_schedules()
         D.requires_grad_(True)
+        if t.update == "simultaneous":
+            return self._simultaneous_step()
         for i in range(t.k):
             real = self.data.sample(t.batch, self.gen)
             z = sample_noise(t.batch, m.z_dim, m.noise, self.gen, self.device)
@@ -263,6 +252,38 @@ class Trainer:
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         update_ema(self.G_ema, G, t.ema_decay, self.step)
+        with torch.no_grad():
+            return torch.stack([loss_d.detach(), loss_g.detach(),
+                                torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
+
+    def _simultaneous_step(self) -> torch.Tensor:
+        """Both players step from the same point: one batch, one forward pass through D (one dropout mask), D's
+        gradient from its loss and G's from its own, as pylearn2's SGD trained the paper's MNIST model."""
+        t, m = self.config.train, self.config.model
+        real = self.data.sample(t.batch, self.gen)
+        z = sample_noise(t.batch, m.z_dim, m.noise, self.gen, self.device)
+        with self._autocast():
+            fake = self.g_train(z)
+            if self.augment_on:
+                real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
+            real_logits, fake_logits, recon = self.d_pair(real, fake)
+            real_logits, fake_logits = real_logits.float(), fake_logits.float()
+            loss_d = self.d_loss(real_logits, fake_logits)
+            if recon is not None:
+                loss_d = loss_d + t.recon_weight * recon
+            loss_g = self.g_loss(fake_logits, t.g_loss)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.opt_g.zero_grad(set_to_none=True)
+        # inputs=: each loss fills only its own player's gradients; the graph is shared, so it is kept once
+        self.scaler_d.scale(loss_d).backward(inputs=list(self.D.parameters()), retain_graph=True)
+        self.scaler_g.scale(loss_g).backward(inputs=list(self.G.parameters()))
+        for scaler, opt in ((self.scaler_d, self.opt_d), (self.scaler_g, self.opt_g)):
+            scaler.step(opt)
+            scaler.update()
+        if hasattr(self.D, "apply_constraints"):
+            self.D.apply_constraints()
+        self.augment.observe(real_logits, None, t.batch)
+        update_ema(self.G_ema, self.G, t.ema_decay, self.step)
         with torch.no_grad():
             return torch.stack([loss_d.detach(), loss_g.detach(),
                                 torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])

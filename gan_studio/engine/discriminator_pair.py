@@ -1,0 +1,22 @@
+"""D on a real and a fake batch in one module call, the unit DistributedDataParallel wraps."""
+
+from __future__ import annotations
+
+import torch
+
+
+class DiscriminatorPair(torch.nn.Module):
+    """D on a real and a fake batch in one forward call, as DistributedDataParallel needs; batch norm still sees
+    the two batches separately, as in the single-process step. A self-supervised D also reconstructs the reals:
+    the third output is that loss (None for other families)."""
+
+    def __init__(self, d: torch.nn.Module) -> None:
+        super().__init__()
+        self.d = d
+        self.self_supervised = hasattr(d, "reconstruction_loss")
+
+    def forward(self, real: torch.Tensor, fake: torch.Tensor):
+        if self.self_supervised:
+            real_logits, recon = self.d.reconstruction_loss(real)
+            return real_logits, self.d(fake), recon
+        return self.d(real), self.d(fake), None
