@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBo
                                QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
 from gan_studio.gui.widgets import label, set_tip
+from gan_studio.presets import PRESETS, apply_preset
 
 MODELS = [("dcgan", "DCGAN", "Deep convolutional GAN of Radford et al. (2016): the sharpest results on pictures."),
           ("mlp", "MLP GAN", "The original multilayer-perceptron GAN of Goodfellow et al. (2014): small and fast, "
@@ -74,6 +75,15 @@ class TrainingForm(QScrollArea):
         self.width_spin.setSingleStep(8)
         set_tip(self.width_spin, "DCGAN channel width (ngf = ndf). Wider learns more detail but each step is "
                                  "slower: 64 is the paper's choice, 32 trains about 3x faster on a CPU.")
+        self.preset = QComboBox()
+        self.preset.addItem("None: the folder's defaults", None)
+        for preset in PRESETS.values():
+            self.preset.addItem(preset.name, preset.name)
+            self.preset.setItemData(self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole)
+        set_tip(self.preset, "A named configuration: it sets the model and the options below (and the settings the "
+                             "form does not show, such as the paper's SGD with momentum); you can still change "
+                             "what is shown.")
+        f.addRow("Preset", self.preset)
         f.addRow("Model", self.model)
         f.addRow("Width", self.width_spin)
         col.addWidget(self.model_box)
@@ -125,7 +135,8 @@ class TrainingForm(QScrollArea):
         set_tip(self.batch, "Images per step. 64 is the DCGAN paper's choice; smaller batches suit small folders "
                             "and small memory, larger ones a big GPU.")
         self.lr_g = self._lr()
-        set_tip(self.lr_g, "Generator learning rate (Adam). 0.0002 is the DCGAN paper's value.")
+        set_tip(self.lr_g, "Generator learning rate. 0.0002 is the DCGAN paper's value for Adam; the paper-mnist "
+                           "preset's SGD takes 0.1.")
         self.lr_d = self._lr()
         set_tip(self.lr_d, "Discriminator learning rate (Adam). If D wins too easily (D(G(z)) stays near 0), try "
                            "a lower value than the generator's.")
@@ -159,9 +170,10 @@ class TrainingForm(QScrollArea):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
         self.model.currentIndexChanged.connect(self._model_changed)
+        self.preset.currentIndexChanged.connect(self._preset_changed)
         self._model_changed()
         self.reset()
-        for w in (self.model, self.res, self.aspect, self.crop, self.g_loss, self.device):
+        for w in (self.preset, self.model, self.res, self.aspect, self.crop, self.g_loss, self.device):
             w.currentIndexChanged.connect(self.changed)
         for w in (self.width_spin, self.steps, self.batch, self.k, self.seed):
             w.valueChanged.connect(self.changed)
@@ -205,9 +217,34 @@ class TrainingForm(QScrollArea):
             _select(self.res, 28 if name == "mlp" else 64)
         self.width_spin.setEnabled(name == "dcgan" and not self._resuming)
 
+    def _preset_changed(self) -> None:
+        """Show what the chosen preset sets; to_config applies the whole preset under the form's values."""
+        name = self.preset.currentData()
+        if name is None:
+            return
+        from gan_studio.config import RunConfig
+
+        cfg = apply_preset(RunConfig(), name)
+        d, t = cfg.data, cfg.train
+        _select(self.model, cfg.model.name)
+        self.width_spin.setValue(cfg.model.width)
+        for combo, value in ((self.res, d.res), (self.aspect, d.aspect), (self.crop, d.crop), (self.g_loss, t.g_loss)):
+            _select(combo, value)
+        self.flip.setChecked(d.flip)
+        self.batch.setValue(t.batch)
+        self.lr_g.setValue(t.lr_g)
+        self.lr_d.setValue(t.lr_d)
+        self.k.setValue(t.k)
+
+    def _no_preset(self) -> None:
+        self.preset.blockSignals(True)
+        _select(self.preset, None)
+        self.preset.blockSignals(False)
+
     # ------------------------------------------------------------------------------------------ values
     def reset(self) -> None:
         """The engine's defaults (as the command line has them)."""
+        self._no_preset()
         _select(self.model, "dcgan")
         self.width_spin.setValue(64)
         _select(self.res, 64)
@@ -245,6 +282,7 @@ class TrainingForm(QScrollArea):
 
     def apply_dataset_defaults(self, summary, gpu: bool) -> None:
         """Choose model, resolution, shape, batch and flips for this data set on this device."""
+        self._no_preset()  # the folder's defaults, not a preset's
         small_gray = summary.gray and summary.min_side <= 32
         _select(self.model, "mlp" if small_gray else "dcgan")
         if small_gray:
@@ -262,7 +300,8 @@ class TrainingForm(QScrollArea):
         self.flip.setChecked(not summary.gray and n < 5000)
 
     def values(self) -> dict[str, Any]:
-        return {"model": self.model.currentData(), "width": self.width_spin.value(), "res": self.res.currentData(),
+        return {"preset": self.preset.currentData(), "model": self.model.currentData(),
+                "width": self.width_spin.value(), "res": self.res.currentData(),
                 "aspect": self.aspect.currentData(), "crop": self.crop.currentData(), "flip": self.flip.isChecked(),
                 "by_minutes": self.by_minutes.isChecked(), "minutes": self.minutes.value(),
                 "steps": self.steps.value(), "batch": self.batch.value(), "lr_g": self.lr_g.value(),
@@ -272,6 +311,8 @@ class TrainingForm(QScrollArea):
     def set_values(self, v: dict[str, Any]) -> None:
         """Restore values saved by values() (unknown or missing keys are left alone)."""
         try:
+            if "preset" in v:  # first: choosing a preset sets fields that the saved values then restore
+                _select(self.preset, v["preset"])
             if "model" in v:
                 _select(self.model, v["model"])
             for key, combo in (("res", self.res), ("aspect", self.aspect), ("crop", self.crop),
@@ -302,6 +343,8 @@ class TrainingForm(QScrollArea):
 
         v = self.values()
         cfg = RunConfig()
+        if v["preset"]:  # the preset's hidden settings; the form's values, its shown ones, go on top
+            apply_preset(cfg, v["preset"])
         cfg.data.source = source
         cfg.data.res, cfg.data.aspect, cfg.data.crop, cfg.data.flip = v["res"], v["aspect"], v["crop"], v["flip"]
         cfg.model.name, cfg.model.width = v["model"], v["width"]
@@ -324,6 +367,7 @@ class TrainingForm(QScrollArea):
             self._before_resume = self.values()  # given back when the user turns to a new run
         self.resume_note.setVisible(True)
         self._resuming = True
+        self._no_preset()  # the run's own config.json holds whatever a preset set
         _select(self.model, config.model.name)
         self.width_spin.setValue(config.model.width)
         _select(self.res, config.data.res)
@@ -353,8 +397,8 @@ class TrainingForm(QScrollArea):
             self._before_resume = None
 
     def _lock(self, locked: bool) -> None:
-        for w in (self.model, self.width_spin, self.res, self.aspect, self.crop, self.flip, self.batch, self.lr_g,
-                  self.lr_d, self.k, self.g_loss, self.seed):
+        for w in (self.preset, self.model, self.width_spin, self.res, self.aspect, self.crop, self.flip, self.batch,
+                  self.lr_g, self.lr_d, self.k, self.g_loss, self.seed):
             w.setEnabled(not locked)
         if not locked:
             self._model_changed()

@@ -181,9 +181,34 @@ def test_form_builds_a_valid_config_and_round_trips_its_values(qtbot):
     assert form.to_config("demo").model.name == "mlp"
     with pytest.raises(ConfigError, match="no data source"):  # the engine's own validation, with its message
         form.to_config("")
-    for w in (form.model, form.width_spin, form.res, form.aspect, form.crop, form.flip, form.minutes, form.steps,
+    for w in (form.preset, form.model, form.width_spin, form.res, form.aspect, form.crop, form.flip, form.minutes, form.steps,
               form.batch, form.lr_g, form.lr_d, form.k, form.g_loss, form.device, form.seed):
         assert w.toolTip(), w  # every option explains itself
+
+
+def test_the_paper_preset_is_selectable_and_reaches_the_config(qtbot):
+    """Issue 5: the paper's configuration from the form, with what the form does not show (SGD, maxout D, the
+    simultaneous updates) and what it does (shown, and still the user's to change)."""
+    from gan_studio.gui.training_form import TrainingForm, _select
+
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    assert form.preset.toolTip() and form.preset.currentData() is None
+    _select(form.preset, "paper-mnist")
+    assert form.preset.itemData(form.preset.currentIndex(), 3)  # the preset's description as its tooltip
+    assert form.model.currentData() == "mlp" and form.res.currentData() == 28 and form.batch.value() == 100
+    assert form.lr_g.value() == pytest.approx(0.1) and not form.flip.isChecked()
+    form.seed.setValue(7)  # a shown option changed after the preset: the user's value wins
+    cfg = form.to_config("mnist.csv.gz")
+    t, m = cfg.train, cfg.model
+    assert (t.optimizer, t.update, t.lr_decay, t.momentum_final, t.seed) == ("sgd", "simultaneous", 1.000004, 0.7, 7)
+    assert (m.g_hidden, m.d_hidden, m.d_pieces, m.noise) == ([1200, 1200], [240, 240], 5, "uniform")
+    other = TrainingForm()
+    qtbot.addWidget(other)
+    other.set_values(form.values())  # saved settings bring the preset back
+    assert other.preset.currentData() == "paper-mnist" and other.seed.value() == 7
+    form.reset()
+    assert form.preset.currentData() is None and form.to_config("demo").train.optimizer == "adam"
 
 
 def test_worker_throttles_statistics_and_previews(qtbot, landscapes32):
