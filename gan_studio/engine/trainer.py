@@ -231,11 +231,7 @@ class Trainer:
                 if self.augment_on:  # D sees reals and fakes through the same (differentiable) augmentation
                     real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
             with self._autocast():
-                real_logits, fake_logits, recon = self.d_pair(real, fake.detach())
-                real_logits, fake_logits = real_logits.float(), fake_logits.float()
-                loss_d = self.d_loss(real_logits, fake_logits)
-                if recon is not None:
-                    loss_d = loss_d + t.recon_weight * recon
+                real_logits, fake_logits, loss_d = self._discriminate(real, fake.detach())
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -252,9 +248,23 @@ class Trainer:
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         update_ema(self.G_ema, G, t.ema_decay, self.step)
-        with torch.no_grad():
-            return torch.stack([loss_d.detach(), loss_g.detach(),
-                                torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
+        return self._step_stats(loss_d, loss_g, real_logits, fake_logits)
+
+    def _discriminate(self, real: torch.Tensor, fake: torch.Tensor):
+        """D's logits on both batches (float32) and its loss, with the reconstruction term of a self-supervised D."""
+        real_logits, fake_logits, recon = self.d_pair(real, fake)
+        real_logits, fake_logits = real_logits.float(), fake_logits.float()
+        loss_d = self.d_loss(real_logits, fake_logits)
+        if recon is not None:
+            loss_d = loss_d + self.config.train.recon_weight * recon
+        return real_logits, fake_logits, loss_d
+
+    @staticmethod
+    @torch.no_grad()
+    def _step_stats(loss_d, loss_g, real_logits, fake_logits) -> torch.Tensor:
+        """(loss_d, loss_g, D(x), D(G(z))) on the device: read every log_every steps, never synced in the step."""
+        return torch.stack([loss_d.detach(), loss_g.detach(),
+                            torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
 
     def _simultaneous_step(self) -> torch.Tensor:
         """Both players step from the same point: one batch, one forward pass through D (one dropout mask), D's
@@ -266,11 +276,7 @@ class Trainer:
             fake = self.g_train(z)
             if self.augment_on:
                 real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
-            real_logits, fake_logits, recon = self.d_pair(real, fake)
-            real_logits, fake_logits = real_logits.float(), fake_logits.float()
-            loss_d = self.d_loss(real_logits, fake_logits)
-            if recon is not None:
-                loss_d = loss_d + t.recon_weight * recon
+            real_logits, fake_logits, loss_d = self._discriminate(real, fake)
             loss_g = self.g_loss(fake_logits, t.g_loss)
         self.opt_d.zero_grad(set_to_none=True)
         self.opt_g.zero_grad(set_to_none=True)
@@ -284,9 +290,7 @@ class Trainer:
             self.D.apply_constraints()
         self.augment.observe(real_logits, None, t.batch)
         update_ema(self.G_ema, self.G, t.ema_decay, self.step)
-        with torch.no_grad():
-            return torch.stack([loss_d.detach(), loss_g.detach(),
-                                torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
+        return self._step_stats(loss_d, loss_g, real_logits, fake_logits)
 
     def _apply_schedules(self) -> None:
         """Learning-rate decay and momentum ramp, as functions of the step (so a resume lands on the same values)."""
