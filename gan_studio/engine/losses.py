@@ -44,3 +44,12 @@ LOSSES = {
     "gan": (d_loss, g_loss),  # the paper's value function; the G loss is TrainConfig.g_loss
     "hinge": (d_hinge_loss, g_hinge_loss),
 }
+
+
+@torch.no_grad()
+def step_stats(loss_d: torch.Tensor, loss_g: torch.Tensor, real_logits: torch.Tensor,
+               fake_logits: torch.Tensor) -> torch.Tensor:
+    """(loss_d, loss_g, D(x), D(G(z))) of a step, on the device: the trainer reads them every log_every steps,
+    never inside the step."""
+    return torch.stack([loss_d.detach(), loss_g.detach(),
+                        torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])

@@ -37,7 +37,7 @@ from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, 
                                      StepStats)
 from gan_studio.engine.fileio import atomic_save
 from gan_studio.engine.lock import RunLock
-from gan_studio.engine.losses import LOSSES
+from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityMonitor, center_crop, check_quality, overfitting_notice
 from gan_studio.engine.rundir import RunDir
 from gan_studio.errors import ConfigError, DataError, GanStudioError
@@ -248,7 +248,7 @@ class Trainer:
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         update_ema(self.G_ema, G, t.ema_decay, self.step)
-        return self._step_stats(loss_d, loss_g, real_logits, fake_logits)
+        return step_stats(loss_d, loss_g, real_logits, fake_logits)
 
     def _discriminate(self, real: torch.Tensor, fake: torch.Tensor):
         """D's logits on both batches (float32) and its loss, with the reconstruction term of a self-supervised D."""
@@ -258,13 +258,6 @@ class Trainer:
         if recon is not None:
             loss_d = loss_d + self.config.train.recon_weight * recon
         return real_logits, fake_logits, loss_d
-
-    @staticmethod
-    @torch.no_grad()
-    def _step_stats(loss_d, loss_g, real_logits, fake_logits) -> torch.Tensor:
-        """(loss_d, loss_g, D(x), D(G(z))) on the device: read every log_every steps, never synced in the step."""
-        return torch.stack([loss_d.detach(), loss_g.detach(),
-                            torch.sigmoid(real_logits).mean(), torch.sigmoid(fake_logits).mean()])
 
     def _simultaneous_step(self) -> torch.Tensor:
         """Both players step from the same point: one batch, one forward pass through D (one dropout mask), D's
@@ -290,7 +283,7 @@ class Trainer:
             self.D.apply_constraints()
         self.augment.observe(real_logits, None, t.batch)
         update_ema(self.G_ema, self.G, t.ema_decay, self.step)
-        return self._step_stats(loss_d, loss_g, real_logits, fake_logits)
+        return step_stats(loss_d, loss_g, real_logits, fake_logits)
 
     def _apply_schedules(self) -> None:
         """Learning-rate decay and momentum ramp, as functions of the step (so a resume lands on the same values)."""
