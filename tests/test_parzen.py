@@ -107,3 +107,18 @@ def test_the_blur_reference_keeps_sharp_digits_and_blurs_without_losing_ink():
     soft = parzen_blur.blurred(digits, 0.7)
     assert soft.sum(1) == pytest.approx(sharp.sum(1), rel=1e-4)  # a Gaussian blur moves ink, never loses it
     assert soft.max() < sharp.max() and (soft > 0).sum() > (sharp > 0).sum()
+
+
+def test_the_real_centres_reference_holds_each_test_half_out_and_rewards_more_centres():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import parzen_blur
+
+    rng = np.random.default_rng(0)
+    train, valid, test = (0.5 + 0.1 * rng.normal(size=(n, 6)) for n in (200, 100, 400))
+    rows = parzen_blur.real_centres(train, valid, test, [20, 300])
+    assert [r["centres"] for r in rows] == [20, 300]
+    for r in rows:  # the two halves, then their mean
+        assert len(r["per_half"]) == 2 and r["test_ll"] == pytest.approx(np.mean(r["per_half"]))
+    assert rows[1]["test_ll"] > rows[0]["test_ll"]  # more samples of the true density: a better estimate
+    with pytest.raises(SystemExit):  # the pool is 200 training + 200 test points
+        parzen_blur.real_centres(train, valid, test, [401])
