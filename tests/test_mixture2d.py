@@ -80,3 +80,21 @@ def test_the_r1_penalty_is_the_squared_input_gradient_and_trains_d():
     assert penalty.item() == pytest.approx(1 + 4 + 0.25 + 4)  # |w|^2 for every point of a linear D
     penalty.backward()  # it reaches D's weights: d|w|^2/dw = 2w
     assert torch.allclose(D[1].weight.grad, 2 * D[1].weight.detach())
+
+
+def test_a_run_split_across_processes_merges_into_one_results_file(tmp_path):
+    out = tmp_path / "m.json"
+    threads = torch.get_num_threads()  # main() sets its own; the rest of the suite keeps the machine's
+    try:
+        for data in ("grid", "ring"):
+            assert mixture2d.main(["--data", data, "--seeds", "0", "--steps", "3", "--merge", "--json", str(out),
+                                   "--png", str(tmp_path / f"{data}.png")]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    import json
+
+    result = json.loads(out.read_text())
+    for key in ("grid_modes_mean", "grid_hq_share_mean", "ring_modes_mean", "ring_hq_share_mean"):
+        assert key in result
+    assert result["settings"]["pack"] == 2 and result["settings"]["z_dim"] == 16  # the defaults of the table
+    assert result["grid"]["minutes"] >= 0 and (tmp_path / "grid.png").is_file()
