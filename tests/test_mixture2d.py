@@ -86,8 +86,8 @@ def test_a_run_split_across_processes_merges_into_one_results_file(tmp_path):
     out = tmp_path / "m.json"
     threads = torch.get_num_threads()  # main() sets its own; the rest of the suite keeps the machine's
     try:
-        for data in ("grid", "ring"):
-            assert mixture2d.main(["--data", data, "--seeds", "0", "--steps", "3", "--merge", "--json", str(out),
+        for data, seeds in (("grid", "0"), ("ring", "0"), ("grid", "1,2")):  # grid seeds in two processes
+            assert mixture2d.main(["--data", data, "--seeds", seeds, "--steps", "3", "--merge", "--json", str(out),
                                    "--png", str(tmp_path / f"{data}.png")]) == 0
     finally:
         torch.set_num_threads(threads)
@@ -98,3 +98,6 @@ def test_a_run_split_across_processes_merges_into_one_results_file(tmp_path):
         assert key in result
     assert result["settings"]["pack"] == 2 and result["settings"]["z_dim"] == 16  # the defaults of the table
     assert result["grid"]["minutes"] >= 0 and (tmp_path / "grid.png").is_file()
+    grid = result["grid"]
+    assert [m["seed"] for m in grid["per_seed"]] == [0, 1, 2] and len(result["ring"]["per_seed"]) == 1
+    assert result["grid_hq_share_mean"] == pytest.approx(np.mean([m["hq_share"] for m in grid["per_seed"]]))
