@@ -1,6 +1,6 @@
 """Mode coverage in two dimensions: the MLP GAN on the 25-Gaussian grid and the 8-Gaussian ring.
 
-    python benchmarks/mixture2d.py [--seeds 0,1,2,3,4] [--steps 30000] [--pack 2] [--z-dim 16] [--threads 1]
+    python benchmarks/mixture2d.py [--seeds 0,1,2,3,4] [--steps 50000] [--pack 2] [--z-dim 16] [--threads 1]
 
 The benchmarks of VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018), with the values of PacGAN's
 public code (fjxmlzn/PacGAN, synthetic_data_experiments): the grid has 25 modes at {-4, -2, 0, 2, 4}^2 with
@@ -103,14 +103,14 @@ class Settings:
     #   2.6%) and D 3 x 200 (21.8 / 21.5%: the rows found, the points spread along them).
     steps: int = 50_000
     batch: int = 100  # packed examples per batch: each D step sees batch * pack points of each kind
-    pack: int = 2  # points per D input (PacGAN's packing; 1 is the plain GAN; see below)
+    pack: int = 2  # points per D input (PacGAN's packing; 1 is the plain GAN; see above)
     k: int = 1  # D steps per G step (Algorithm 1)
     lr: float = 5e-4  # G's Adam learning rate
     lr_d: float | None = 5e-3  # D's own learning rate (None: lr)
     decay_frac: float = 0.6  # over this last fraction of the steps both learning rates fall linearly ...
     decay_to: float = 0.03  # ... to this fraction of their value: the modes sharpen as the game slows down
     beta1: float = 0.5
-    z_dim: int = 16  # PacGAN's code has a 2-d standard normal; see below
+    z_dim: int = 16  # PacGAN's code has a 2-d standard normal; see above
     noise: str = "normal"
     g_hidden: list[int] = field(default_factory=lambda: [128, 128, 128])  # PacGAN: 4 x 400 ReLU (+BN)
     d_hidden: list[int] = field(default_factory=lambda: [128, 128])  # PacGAN: 3 maxout layers of 200 ...
@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     s = Settings(steps=args.steps, decay_frac=args.decay_frac, pack=args.pack, lr=args.lr, lr_d=10 * args.lr,
-                 batch=args.batch, z_dim=args.z_dim,
-                 d_hidden=[int(w) for w in args.d_hidden.split(",")], r1_gamma=args.r1, decay_to=args.decay_to, top_k=args.top_k)
+                 batch=args.batch, z_dim=args.z_dim, d_hidden=[int(w) for w in args.d_hidden.split(",")],
+                 r1_gamma=args.r1, decay_to=args.decay_to, top_k=args.top_k)
     mixtures = [{"grid": grid, "ring": ring}[name]() for name in args.data.split(",")]
     started = time.perf_counter()
     result = run(mixtures, s, [int(x) for x in args.seeds.split(",")], args.tag)
