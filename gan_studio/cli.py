@@ -9,15 +9,17 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from gan_studio import __version__
 from gan_studio.errors import ConfigError, GanStudioError
 from gan_studio.progress import ProgressBar, format_duration
 
-DEFAULT_MINUTES = 10.0
-DEFAULT_RES = {"mlp": 28, "dcgan": 64, "fastgan": 64}
-MODELS = ["mlp", "dcgan", "fastgan"]
+if TYPE_CHECKING:
+    from gan_studio.config import RunConfig
+
+from gan_studio.defaults import DEFAULT_MINUTES
+from gan_studio.families import FAMILIES, SMALL_DATASET
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,10 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its newest checkpoint")
     t.add_argument("--preset", help="a named configuration to start from (gan-studio presets lists them); "
                                     "options given on the command line override it")
-    t.add_argument("--model", choices=MODELS, help="model family (default: fastgan for a folder of fewer than "
-                                                   "2,000 images, else dcgan)")
-    t.add_argument("--res", type=int, help="short side in pixels (default 64; 28 for mlp)")
-    t.add_argument("--aspect", default=None, help="width:height, e.g. 1:1 (default) or 2:1 for landscapes")
+    t.add_argument("--model", choices=list(FAMILIES), help=f"model family (default: fastgan for a folder of fewer "
+                                                          f"than {SMALL_DATASET:,} images, mlp for small grayscale "
+                                                          f"images such as digits, else dcgan)")
+    t.add_argument("--res", type=int, help="short side in pixels (default: the model's size, 64 (28 for mlp), or "
+                                           "less where most images are smaller)")
+    t.add_argument("--aspect", default=None, help="width:height, e.g. 1:1 or 2:1 for landscapes (default: the "
+                                                  "shape most of the images have)")
     t.add_argument("--crop", choices=["center", "pad", "random"], help="how images meet the aspect (default center)")
     t.add_argument("--flip", action="store_true", help="random horizontal flips of the data")
     t.add_argument("--batch", type=int, help="batch size (default 64)")
@@ -179,43 +184,51 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ train
-def config_from_args(args: argparse.Namespace, model: str | None = None):
-    """A RunConfig from the command line; options not given keep their defaults (the model family's training
-    defaults first, then a preset's values, then the options given). ``model`` stands in for --model."""
-    from gan_studio.config import RunConfig
-    from gan_studio.models import TRAIN_DEFAULTS
+# (option, section, field): a train option given on the command line replaces the default's value.
+TRAIN_OPTIONS = [("res", "data", "res"), ("aspect", "data", "aspect"), ("crop", "data", "crop"),
+                 ("width", "model", "width"), ("batch", "train", "batch"), ("k", "train", "k"),
+                 ("g_loss", "train", "g_loss"), ("update", "train", "update"), ("lr_g", "train", "lr_g"),
+                 ("lr_d", "train", "lr_d"), ("checkpoint_every", "train", "checkpoint_every"),
+                 ("sample_every", "train", "sample_every"), ("device", "train", "device"), ("amp", "train", "amp"),
+                 ("seed", "train", "seed"), ("compile", "train", "compile"), ("augment", "train", "augment"),
+                 ("quality_every", "train", "quality_every")]
 
+
+def data_source(args: argparse.Namespace) -> str:
     if args.demo and args.folder:
         raise ConfigError("give a folder or --demo, not both")
     if not args.demo and not args.folder:
         raise ConfigError("give a folder of images to train on, --demo for the built-in landscapes, "
                           "or --resume RUN_DIR")
-    cfg = RunConfig()
-    cfg.model.name = args.model or model or "dcgan"  # without --model, _train picks by the data set
-    cfg.data.res = DEFAULT_RES[cfg.model.name]
-    for key, value in TRAIN_DEFAULTS.get(cfg.model.name, {}).items():
-        setattr(cfg.train, key, value)
-    if args.preset:
-        from gan_studio.presets import apply_preset
+    return "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
 
-        apply_preset(cfg, args.preset)
-        if args.model:
-            cfg.model.name = args.model
-    cfg.data.source = "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
-    if args.res:
-        cfg.data.res = args.res
-    for attr, section, key in [("aspect", cfg.data, "aspect"), ("crop", cfg.data, "crop"),
-                               ("batch", cfg.train, "batch"), ("k", cfg.train, "k"), ("g_loss", cfg.train, "g_loss"),
-                               ("update", cfg.train, "update"),
-                               ("lr_g", cfg.train, "lr_g"), ("lr_d", cfg.train, "lr_d"), ("width", cfg.model, "width"),
-                               ("checkpoint_every", cfg.train, "checkpoint_every"),
-                               ("sample_every", cfg.train, "sample_every"),
-                               ("device", cfg.train, "device"), ("amp", cfg.train, "amp"), ("seed", cfg.train, "seed"),
-                               ("compile", cfg.train, "compile"), ("augment", cfg.train, "augment"),
-                               ("quality_every", cfg.train, "quality_every")]:
-        value = getattr(args, attr)
+
+def summarize(source: str, progress: Callable[[int, int], None] | None = None):
+    """The data summary the defaults policy reads (the demo landscapes are painted first if need be)."""
+    from gan_studio.data.summary import summarize_source
+
+    if source != "demo":
+        return summarize_source(source, progress)
+    from gan_studio.data.demo import ensure_demo_folder
+
+    summary = summarize_source(ensure_demo_folder(progress=progress), progress)
+    summary.source = "demo"
+    return summary
+
+
+def config_from_args(args: argparse.Namespace, summary) -> "RunConfig":
+    """A RunConfig for a new run: the defaults policy's choice for this data on this device (the one the app
+    makes), then a preset's values, then the options given on the command line."""
+    from gan_studio.defaults import DEFAULT_MINUTES, defaults_for
+    from gan_studio.engine.device import resolve_device
+
+    device = resolve_device(args.device or "auto").type
+    cfg = defaults_for(summary, device, preset=args.preset, model=args.model)
+    cfg.data.source = summary.source
+    for option, section, key in TRAIN_OPTIONS:
+        value = getattr(args, option)
         if value is not None:
-            setattr(section, key, value)
+            setattr(getattr(cfg, section), key, value)
     cfg.data.flip = cfg.data.flip or bool(args.flip)
     if args.steps is not None or args.minutes is not None:
         cfg.train.steps, cfg.train.minutes = args.steps, args.minutes
@@ -237,38 +250,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, Trainer) -> int:
-    bar = ProgressBar("loading images")
-    progress = lambda done, total: bar.update(done, total)  # noqa: E731
     if args.resume:
         if args.folder or args.demo:
             raise ConfigError("--resume continues a run with its own data; do not give a folder or --demo")
+        bar = ProgressBar("loading images")
         trainer = Trainer.resume(args.resume, steps=args.steps, minutes=args.minutes, device=args.device,
-                                 progress=progress)
+                                 progress=lambda done, total: bar.update(done, total))
     else:
-        cfg = config_from_args(args)
-        if not args.model and not (args.preset and _preset_names_model(args.preset)):
-            cfg = config_from_args(args, model=default_model_for(cfg, progress))
-        trainer = Trainer.new(cfg, out=args.out, progress=progress)
+        source = data_source(args)
+        bar = ProgressBar("checking images")
+        cfg = config_from_args(args, summarize(source, lambda done, total: bar.update(done, total)))
+        bar.close()
+        bar = ProgressBar("loading images")
+        trainer = Trainer.new(cfg, out=args.out, progress=lambda done, total: bar.update(done, total))
     bar.close()
     report_skipped(trainer.images)
     return drive_training(trainer)
-
-
-def _preset_names_model(name: str) -> bool:
-    from gan_studio.presets import PRESETS
-
-    preset = PRESETS.get(name)
-    return bool(preset and "name" in preset.overrides.get("model", {}))
-
-
-def default_model_for(cfg, progress=None) -> str:
-    """No --model: the data-efficient model for a small folder, DCGAN for a large one (the decoded images are
-    cached, so counting them costs the training nothing)."""
-    from gan_studio.engine.trainer import load_training_images
-    from gan_studio.models import default_model
-
-    images = load_training_images(cfg, progress)
-    return default_model(len(images.files), cfg.data.res, images.channels)
 
 
 def report_skipped(images, limit: int = 20) -> None:
@@ -285,7 +282,7 @@ def report_skipped(images, limit: int = 20) -> None:
 
 def drive_training(trainer) -> int:
     """Print the trainer's events; Ctrl-C (or SIGTERM) stops cleanly after the current step, with a checkpoint."""
-    from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Preview, Started, StepStats
+    from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Preview, RunDir, Started, StepStats
 
     def on_signal(signum, frame):  # first signal: stop cleanly; second: the default handler
         print("\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to abort",
@@ -324,7 +321,7 @@ def drive_training(trainer) -> int:
                 else:
                     bar.update(event.step, extra=extra)
             elif isinstance(event, CheckpointSaved):
-                kind = "best snapshot so far" if event.path.stem == "best" else "checkpoint"
+                kind = "best snapshot so far" if RunDir.is_best(event.path) else "checkpoint"
                 bar.message(f"  {kind}: {event.path}")
             elif isinstance(event, Notice):
                 bar.message(f"  note: {event.message}")
@@ -334,7 +331,7 @@ def drive_training(trainer) -> int:
                 bar.close()
                 why = {"steps": "reached the step target", "time": "time is up", "stopped": "stopped"}[event.reason]
                 print(f"finished at step {event.step} ({why}) after {format_duration(event.seconds)} of training\n"
-                      f"  run folder: {event.run_dir}\n  samples: {event.run_dir / 'samples'}\n"
+                      f"  run folder: {event.run_dir}\n  samples: {RunDir(event.run_dir).samples}\n"
                       f"  continue with: gan-studio train --resume {event.run_dir}", file=sys.stderr)
                 status = 0
             elif isinstance(event, Failed):
@@ -383,34 +380,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from PIL import Image
 
-    from gan_studio.engine.fileio import atomic_save, atomic_write_text
+    from gan_studio.fileio import atomic_save, atomic_write_text
     from gan_studio.engine.quality import evaluate_run
+    from gan_studio.engine.rundir import RunDir
 
     if args.n < 2:
         raise ConfigError("--n must be at least 2")
     print(f"evaluating {args.n} samples of {args.run} ...", file=sys.stderr)
     figures, pairs = evaluate_run(args.run, data=str(args.data) if args.data else None, n=args.n, seed=args.seed,
                                   which=args.which, device=args.device, parzen_ll=not args.no_parzen)
-    out = Path(args.run) / "eval"
-    out.mkdir(exist_ok=True)
-    stem = f"step_{figures['step']:08d}"
+    figures_path, pairs_path = RunDir.open(args.run).eval_paths(figures["step"])
     text = json.dumps(figures, indent=2)
-    atomic_write_text(out / f"{stem}.json", text + "\n")
-    atomic_save(out / f"{stem}_closest.png", lambda f: Image.fromarray(pairs).save(f, "PNG"))
+    atomic_write_text(figures_path, text + "\n")
+    atomic_save(pairs_path, lambda f: Image.fromarray(pairs).save(f, "PNG"))
     print(text)
     print(f"SWD {figures['swd']:.1f} (n={figures['swd_n']}), copies {figures['copy_share']:.1%}, MS-SSIM "
           f"{figures['ms_ssim_samples']:.3f} (training set {figures['ms_ssim_train']:.3f})\n"
-          f"wrote {out / (stem + '.json')} and the closest pairs, {out / (stem + '_closest.png')}", file=sys.stderr)
+          f"wrote {figures_path} and the closest pairs, {pairs_path}", file=sys.stderr)
     return 0
 
 
 # ------------------------------------------------------------------------------------------------- export
 def cmd_export(args: argparse.Namespace) -> int:
-    from gan_studio.export import export_run, load_favourites
+    from gan_studio.engine.rundir import RunDir
+    from gan_studio.export import export_run
 
     seeds = None
     if args.favourites:
-        seeds = load_favourites(args.run)
+        seeds = RunDir.open(args.run).favourites()
         if not seeds:
             raise GanStudioError(f"{args.run} has no favourites yet: mark some in the gallery, or export --n new samples")
     bar = ProgressBar("exporting")
@@ -455,10 +452,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         print("no runs yet", file=sys.stderr)
     for run in runs:
-        cps = run.checkpoint_list()
-        step = cps[-1][0] if cps else 0
         cfg = run.config()
-        print(f"{run.path}  {cfg.model.name}  step {step}  {cfg.data.source}")
+        print(f"{run.path}  {cfg.model.name}  step {run.latest_step()}  {cfg.data.source}")
     return 0
 
 

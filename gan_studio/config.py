@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from gan_studio.errors import ConfigError
+from gan_studio.families import family
+from gan_studio.fileio import atomic_write_text
 
 CONFIG_VERSION = 2  # 2: augmentation and quality checks (off in version-1 runs, which predate them)
 
@@ -64,7 +66,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = "dcgan"  # a key of gan_studio.models.REGISTRY
+    name: str = "dcgan"  # a key of gan_studio.families.FAMILIES
     z_dim: int = 100
     noise: str = "normal"  # normal | uniform (uniform on [-sqrt 3, sqrt 3], unit variance, as in the paper)
     width: int = 64  # DCGAN: channels of the widest-resolution layer (ngf = ndf)
@@ -78,10 +80,7 @@ class ModelConfig:
     d_max_col_norm: float | None = None  # MLP D: each unit's incoming weight norm is capped (pylearn2's max_col_norm)
 
     def validate(self) -> None:
-        from gan_studio.models import REGISTRY  # local: models import torch
-
-        if self.name not in REGISTRY:
-            raise ConfigError(f"unknown model {self.name!r}; choose one of {', '.join(sorted(REGISTRY))}")
+        family(self.name)  # a ConfigError for an unknown family
         if not 1 <= self.z_dim <= 4096:
             raise ConfigError(f"z_dim must be between 1 and 4096, got {self.z_dim}")
         if self.noise not in NOISE_KINDS:
@@ -215,6 +214,9 @@ class RunConfig:
         self.data.validate()
         self.model.validate()
         self.train.validate()
+        why_not = family(self.model.name).check_shape(*image_size(self.data.res, self.data.aspect))
+        if why_not:  # refused here, before any image is loaded
+            raise ConfigError(why_not)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,8 +242,6 @@ class RunConfig:
         )
 
     def save(self, path: Path) -> None:
-        from gan_studio.engine.fileio import atomic_write_text  # local: keep config importable alone
-
         atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod

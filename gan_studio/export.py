@@ -1,5 +1,5 @@
 """Writing generated images: one file per image (with seed, run and step in its metadata), contact sheets,
-a self-contained HTML gallery page, animated GIFs (a latent walk, the training progress), and favourites.
+a self-contained HTML gallery page, and animated GIFs (a latent walk, the training progress).
 
 Every file is written to a temporary name and renamed, and nothing existing is overwritten unless asked:
 ``export_run`` checks every file it is about to write before it writes the first one.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,9 @@ from urllib.parse import quote
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
-from gan_studio.engine.fileio import atomic_save, atomic_write_text
+from gan_studio.engine.latent import WALK_FRAMES, walk_noise
 from gan_studio.errors import GanStudioError
+from gan_studio.fileio import atomic_save, atomic_write_text
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
 
@@ -100,11 +100,10 @@ GRID_NAME = "grid.png"
 HTML_NAME = "index.html"
 WALK_GIF = "latent_walk.gif"
 PROGRESS_GIF = "training_progress.gif"
-FAVOURITES_NAME = "favourites.json"
 THUMB_SIZE = 128  # long side of the thumbnails embedded in the HTML page
 GRID_CELL_MAX = 256  # a contact sheet of 100 images at 1024 px would be 300 MB: cells are capped
 GIF_MIN, GIF_MAX = 128, 512  # long side of GIF frames
-WALK_KEYS, WALK_FRAMES = 4, 12  # a latent walk visits this many seeds, with this many frames between two
+WALK_KEYS = 4  # a latent walk visits this many seeds
 PROGRESS_FRAMES = 48  # at most this many training-progress frames (evenly spaced, the last always kept)
 
 
@@ -137,51 +136,6 @@ def _shareable(paths: Sequence[Path]) -> None:
             Path(p).chmod(mode)
         except OSError:
             pass
-
-
-def load_favourites(run_dir: Path) -> list[int]:
-    """The favourite seeds marked in the gallery (RUN/favourites.json), sorted; none if absent or unreadable."""
-    try:
-        data = json.loads((Path(run_dir) / FAVOURITES_NAME).read_text(encoding="utf-8"))
-        return sorted({int(s) for s in data.get("seeds", [])})
-    except (OSError, ValueError, TypeError, AttributeError):
-        return []
-
-
-def save_favourites(run_dir: Path, seeds: Sequence[int]) -> None:
-    data = {"version": 1, "seeds": sorted({int(s) for s in seeds})}
-    atomic_write_text(Path(run_dir) / FAVOURITES_NAME, json.dumps(data) + "\n")
-
-
-def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """Spherical interpolation: for normal noise it keeps the norm typical, where a straight line would pass
-    through the low-norm middle of the distribution that the generator never saw (White, 2016)."""
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    na, nb = np.linalg.norm(a64), np.linalg.norm(b64)
-    if na == 0 or nb == 0:
-        return ((1 - t) * a64 + t * b64).astype(a.dtype)
-    omega = math.acos(float(np.clip(np.dot(a64 / na, b64 / nb), -1.0, 1.0)))
-    if omega < 1e-6:
-        return ((1 - t) * a64 + t * b64).astype(a.dtype)
-    s = math.sin(omega)
-    return (math.sin((1 - t) * omega) / s * a64 + math.sin(t * omega) / s * b64).astype(a.dtype)
-
-
-def interpolate_noise(z0: np.ndarray, z1: np.ndarray, n: int, kind: str = "normal",
-                      endpoint: bool = True) -> np.ndarray:
-    """``n`` noise vectors from z0 to z1 (both included unless ``endpoint`` is False): slerp for normal noise,
-    a straight line for uniform noise (which stays inside the cube)."""
-    ts = np.linspace(0.0, 1.0, n, endpoint=endpoint)
-    if kind == "uniform":
-        return np.stack([(1 - t) * z0 + t * z1 for t in ts]).astype(np.float32)
-    return np.stack([slerp(z0, z1, float(t)) for t in ts]).astype(np.float32)
-
-
-def walk_noise(keys: np.ndarray, frames_per_segment: int = WALK_FRAMES, kind: str = "normal") -> np.ndarray:
-    """A closed loop through the key vectors (K, D): K * frames_per_segment frames, ready to play on repeat."""
-    segments = [interpolate_noise(keys[i], keys[(i + 1) % len(keys)], frames_per_segment, kind, endpoint=False)
-                for i in range(len(keys))]
-    return np.concatenate(segments)
 
 
 def _resized(image: np.ndarray, size: int | None) -> Image.Image:
@@ -220,13 +174,6 @@ def _save_gif(path: Path, frames: list[Image.Image], durations: list[int] | int)
                                                   duration=durations, loop=0, optimize=False, disposal=1))
 
 
-def _step_of(path: Path) -> int:
-    try:
-        return int(path.stem.split("_")[-1])
-    except ValueError:
-        return 0
-
-
 def _progress_frames(grids: list[Path]) -> list[Path]:
     if len(grids) <= PROGRESS_FRAMES:
         return grids
@@ -245,7 +192,9 @@ def export_plan(run: Path, out: Path, seeds: Sequence[int], fmt: str = "png", gr
         files.append(out / HTML_NAME)
     if gif:
         files.append(out / WALK_GIF)
-        if sorted(Path(run, "samples").glob("step_*.png")):
+        from gan_studio.engine.rundir import RunDir
+
+        if RunDir(Path(run)).sample_grids():
             files.append(out / PROGRESS_GIF)
     return files
 
@@ -339,7 +288,7 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
                         pic = im.convert("RGB")
                     if pic.width > GIF_MAX:
                         pic = pic.resize((GIF_MAX, max(1, round(pic.height * GIF_MAX / pic.width))), Image.LANCZOS)
-                    pictures.append(_caption(pic, f"step {_step_of(path):,}"))
+                    pictures.append(_caption(pic, f"step {max(RunDir.grid_step(path), 0):,}"))
                     tick()
                 _save_gif(out / PROGRESS_GIF, pictures, [150] * (len(pictures) - 1) + [1500])
                 result.files.append(out / PROGRESS_GIF)

@@ -10,8 +10,8 @@ from gan_studio.config import ModelConfig, RunConfig
 from gan_studio.engine import Trainer
 from gan_studio.engine.losses import LOSSES, d_hinge_loss, g_hinge_loss
 from gan_studio.errors import ConfigError
-from gan_studio.models import LOSSES as MODEL_LOSSES
-from gan_studio.models import REGISTRY, build_models, count_parameters, default_model
+from gan_studio.families import FAMILIES
+from gan_studio.models import BUILDERS, build_models, count_parameters
 from gan_studio.models.fastgan import SLE, FastGANDiscriminator
 
 
@@ -67,16 +67,8 @@ def test_hinge_loss():
 
 
 def test_each_family_declares_its_loss_and_the_classics_keep_the_papers():
-    assert set(MODEL_LOSSES) == set(REGISTRY)
-    assert MODEL_LOSSES["mlp"] == MODEL_LOSSES["dcgan"] == "gan" and MODEL_LOSSES["fastgan"] == "hinge"
-
-
-def test_default_model_is_the_data_efficient_one_for_small_folders():
-    assert default_model(300, 64) == "fastgan"
-    assert default_model(1999, 256) == "fastgan"
-    assert default_model(50_000, 64) == "dcgan"
-    assert default_model(300, 16) == "dcgan"
-    assert default_model(5000, 28, channels=1) == "mlp"
+    assert set(FAMILIES) == set(BUILDERS)
+    assert FAMILIES["mlp"].loss == FAMILIES["dcgan"].loss == "gan" and FAMILIES["fastgan"].loss == "hinge"
 
 
 def test_fastgan_trains_with_the_hinge_loss_and_reconstruction(landscapes32, tmp_path):

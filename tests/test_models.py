@@ -7,8 +7,8 @@ import torch
 
 from gan_studio.config import ModelConfig
 from gan_studio.errors import ConfigError
-from gan_studio.models import REGISTRY, build_models, count_parameters, sample_noise
-from gan_studio.models.dcgan import base_grid
+from gan_studio.models import BUILDERS, build_models, count_parameters, sample_noise
+from gan_studio.models.layers import grid_for
 from gan_studio.models.mlp import Maxout
 
 
@@ -46,7 +46,7 @@ def test_dcgan_init_follows_the_paper():
 @pytest.mark.parametrize("h,w", [(48, 48), (8, 8), (64, 72)])
 def test_dcgan_rejects_sizes_it_cannot_build(h, w):
     with pytest.raises(ConfigError):
-        base_grid(h, w)
+        grid_for("dcgan", h, w)
 
 
 def test_mlp_shapes_and_output_range():
@@ -85,6 +85,6 @@ def test_uniform_noise_has_unit_variance_on_the_papers_interval():
 
 
 def test_registry_lists_both_families():
-    assert {"mlp", "dcgan"} <= set(REGISTRY)
+    assert {"mlp", "dcgan", "fastgan"} <= set(BUILDERS)
     with pytest.raises(ConfigError):
         build_models(ModelConfig(name="nope"), 3, 32, 32)

@@ -63,8 +63,11 @@ def test_applying_twice_shares_no_lists():
 def test_the_command_line_starts_from_the_preset_and_options_win(tmp_path):
     from gan_studio.cli import build_parser, config_from_args
 
+    from gan_studio.data.summary import DataSummary
+
     args = build_parser().parse_args(["train", str(tmp_path), "--preset", "paper-mnist", "--batch", "50"])
-    cfg = config_from_args(args)
+    photos = DataSummary(tmp_path, str(tmp_path), 300, min_side=256, median_side=256)  # the policy would say fastgan
+    cfg = config_from_args(args, photos)
     assert cfg.model.name == "mlp" and cfg.train.optimizer == "sgd" and cfg.train.batch == 50
 
 

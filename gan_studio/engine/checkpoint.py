@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from gan_studio.engine.fileio import atomic_save
+from gan_studio.fileio import atomic_save
 from gan_studio.errors import CheckpointError
 
 FORMAT = "gan_studio.checkpoint"

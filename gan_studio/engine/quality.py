@@ -9,7 +9,6 @@ written to ``checkpoints/best.pt`` (a full checkpoint, written atomically) with 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -19,10 +18,8 @@ import torch
 
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.events import CheckpointSaved, Notice, StepStats
-from gan_studio.engine.fileio import atomic_write_text
 from gan_studio.engine.metrics import (ImageBatch, Reference, closest_pairs_image, evaluate, memorisation,
                                        quick_quality, reference)
-from gan_studio.engine.sampling import BEST_NAME
 
 if TYPE_CHECKING:
     from gan_studio.engine.trainer import Trainer
@@ -79,14 +76,14 @@ class QualityMonitor:
                            f"The best snapshot is kept (checkpoints/best.pt) and is what sampling and export use")
         return best, notices
 
-    def adopt_best_file(self, folder: Path) -> None:
-        """After a resume from an older checkpoint, keep the bar set by a best snapshot written since."""
+    def adopt_best(self, best: dict[str, Any] | None) -> None:
+        """After a resume from an older checkpoint, keep the bar set by a best snapshot written since (its
+        best.json); none, or an unreadable one, leaves the checkpoint's own record standing."""
         try:
-            best = json.loads((Path(folder) / BEST_NAME).with_suffix(".json").read_text(encoding="utf-8"))
-            if float(best["swd"]) < self.best_swd:
+            if best is not None and float(best["swd"]) < self.best_swd:
                 self.best_swd, self.best_step = float(best["swd"]), int(best["step"])
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # no best snapshot yet, or an unreadable note: the checkpoint's own record stands
+        except (ValueError, KeyError, TypeError):
+            pass
 
     def state_dict(self) -> dict[str, Any]:
         return {"best_swd": self.best_swd, "best_step": self.best_step,
@@ -112,9 +109,9 @@ def check_quality(trainer: "Trainer", session_seconds: float) -> Iterator[Notice
     for message in notices:
         yield Notice(trainer.step, message)
     if best:
-        path = trainer.run_dir.checkpoints / BEST_NAME
+        path = trainer.run_dir.best_checkpoint
         ckpt.save_checkpoint(path, trainer.state_dict(session_seconds))
-        atomic_write_text(path.with_suffix(".json"), json.dumps({"step": trainer.step, **figures}) + "\n")
+        trainer.run_dir.write_best_info({"step": trainer.step, **figures})
         yield CheckpointSaved(trainer.step, path)
     return figures
 

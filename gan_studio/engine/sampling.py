@@ -61,7 +61,6 @@ class LoadedGenerator:
         return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
 
 
-BEST_NAME = "best.pt"
 WHICH = ("best", "latest")
 
 
@@ -75,8 +74,8 @@ def load_generator(run_path: Path, checkpoint: Path | None = None, device: str =
     state = None
     if checkpoint is not None:
         path, state = Path(checkpoint), ckpt.load_checkpoint(checkpoint)
-    elif which == "best" and (run.checkpoints / BEST_NAME).is_file():
-        path = run.checkpoints / BEST_NAME
+    elif which == "best" and run.best_checkpoint.is_file():
+        path = run.best_checkpoint
         try:
             state = ckpt.load_checkpoint(path)
         except ckpt.CheckpointError:

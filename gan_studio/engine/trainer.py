@@ -35,13 +35,14 @@ from gan_studio.engine.discriminator_pair import DiscriminatorPair
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
 from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started,
                                      StepStats)
-from gan_studio.engine.fileio import atomic_save
+from gan_studio.fileio import atomic_save
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityMonitor, center_crop, check_quality, overfitting_notice
 from gan_studio.engine.rundir import RunDir
 from gan_studio.errors import ConfigError, DataError, GanStudioError
-from gan_studio.models import CONVOLUTIONAL, LOSSES as MODEL_LOSSES, SMALL_DATASET, build_models, sample_noise
+from gan_studio.families import SMALL_DATASET, family
+from gan_studio.models import build_models, sample_noise
 
 RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
 QUALITY_SEED_OFFSET = 777_777_777  # the quality check's fixed noise: a stream of its own
@@ -81,7 +82,8 @@ class Trainer:
         self.threads = configure_threads(sample=self.device.type == "cpu")
         self.amp_dtype = autocast_dtype(self.device, t.amp)
         self.shape = (images.channels, images.target_height, images.target_width)
-        self.channels_last = config.model.name in CONVOLUTIONAL and self.device.type != "mps"
+        self.family = family(config.model.name)
+        self.channels_last = self.family.convolutional and self.device.type != "mps"
 
         torch.manual_seed(t.seed)  # model initialisation is part of the seed's run
         self.G, self.D = build_models(config.model, *self.shape)
@@ -100,8 +102,8 @@ class Trainer:
                                  flip=config.data.flip, channels_last=self.channels_last)
         # One generator for data draws, noise and augmentation, so a run is a function of its seed.
         self.gen = torch.Generator(device=self.device).manual_seed(t.seed + self.rank * RANK_SEED_STRIDE)
-        self.d_loss, self.g_loss = LOSSES[MODEL_LOSSES[config.model.name]]
-        self.augment_on = t.augment == "on" or (t.augment == "auto" and config.model.name in CONVOLUTIONAL
+        self.d_loss, self.g_loss = LOSSES[self.family.loss]
+        self.augment_on = t.augment == "on" or (t.augment == "auto" and self.family.augment_small
                                                 and len(images.files) < SMALL_DATASET)
         # Off, the same object still gathers the overfitting signal r_t (with no augmentation and p fixed at 0).
         self.augment = AdaptiveAugment(t.augment_ops if self.augment_on else [], self.device, t.batch * self.world,
@@ -410,7 +412,7 @@ class Trainer:
                          f"or resolution (the last checkpoint is kept)")
         except Exception as e:  # noqa: BLE001 - any failure must reach the user as a message, with a log
             if self.is_main:
-                (self.run_dir.path / "error.log").write_text(traceback.format_exc(), encoding="utf-8")
+                self.run_dir.error_log.write_text(traceback.format_exc(), encoding="utf-8")
             yield Failed(self.step, self.run_dir.path,
                          f"training failed at step {self.step}: {type(e).__name__}: {e} (details in error.log)")
         finally:
@@ -519,7 +521,7 @@ class Trainer:
         if save:
             from PIL import Image
 
-            path = self.run_dir.samples / f"step_{self.step:08d}.png"
+            path = self.run_dir.sample_path(self.step)
             atomic_save(path, lambda f: Image.fromarray(array).save(f, "PNG"))
         return Preview(self.step, array, path)
 
@@ -551,7 +553,7 @@ class Trainer:
         self._good_state = copy.deepcopy(state)
         if not self.is_main:
             return
-        path = self.run_dir.checkpoints / ckpt.checkpoint_name(self.step)
+        path = self.run_dir.checkpoint_path(self.step)
         ckpt.save_checkpoint(path, state)
         ckpt.prune_checkpoints(self.run_dir.checkpoints, self.config.train.keep_last)
         self.last_checkpoint = path
@@ -579,7 +581,7 @@ class Trainer:
             self.augment.load_state_dict(state["augment"])
         if state.get("quality") and self.quality is not None:
             self.quality.load_state_dict(state["quality"])
-            self.quality.adopt_best_file(self.run_dir.checkpoints)  # a best written after this checkpoint stays
+            self.quality.adopt_best(self.run_dir.best_info())  # a best written after this checkpoint stays
             self.last_quality_step = self.quality.history[-1][0] if self.quality.history else 0
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])

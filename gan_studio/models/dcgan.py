@@ -8,45 +8,23 @@ whole base grid that gives one logit. Weights N(0, 0.02), batch-norm scales N(1,
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from gan_studio.config import ModelConfig
-from gan_studio.errors import ConfigError
+from gan_studio.models.layers import channels_at, grid_for, init_dcgan_weights
 from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
-
-MAX_WIDTH_MULT = 8  # cap channels at 8x the base width (as DCGAN at 64 px), so 128 px and up stay affordable
-
-
-def base_grid(height: int, width: int) -> tuple[tuple[int, int], int]:
-    """((base_h, base_w), number of doublings): the short side of the base grid is 4 pixels."""
-    short = min(height, width)
-    doublings = int(round(math.log2(short / 4))) if short >= 8 else 0
-    scale = 2 ** doublings
-    if short < 16 or scale * 4 != short or height % scale or width % scale:
-        raise ConfigError(
-            f"DCGAN needs a short side that is a power of two of at least 16 and an aspect whose base grid is whole "
-            f"(for example 1:1, 2:1, 3:2); got {width}x{height}")
-    return (height // scale, width // scale), doublings
-
-
-def _channels(cfg_width: int, level: int, doublings: int) -> int:
-    """Channels at ``level`` doublings above the base grid: wide at the bottom, ``cfg_width`` at the top."""
-    return cfg_width * min(2 ** (doublings - 1 - level), MAX_WIDTH_MULT)
-
 
 class DCGANGenerator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()
         self.z_dim, self.noise = cfg.z_dim, cfg.noise
-        (bh, bw), n = base_grid(height, width)
-        c = _channels(cfg.width, 0, n)
+        (bh, bw), n = grid_for("dcgan", height, width)
+        c = channels_at(cfg.width, 0, n)
         layers: list[nn.Module] = [  # (N, z, 1, 1) -> (N, c, bh, bw)
             ConvTranspose2d(cfg.z_dim, c, (bh, bw), 1, 0, bias=False), nn.BatchNorm2d(c), nn.ReLU(True)]
         for level in range(1, n):  # each block doubles H and W: (N, c, h, w) -> (N, c', 2h, 2w)
-            c_next = _channels(cfg.width, level, n)
+            c_next = channels_at(cfg.width, level, n)
             layers += [ConvTranspose2d(c, c_next, 4, 2, 1, bias=False), nn.BatchNorm2d(c_next), nn.ReLU(True)]
             c = c_next
         layers += [ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # (N, C, H, W) in [-1, 1]
@@ -59,12 +37,12 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()
-        (bh, bw), n = base_grid(height, width)
-        c = _channels(cfg.width, n - 1, n)
+        (bh, bw), n = grid_for("dcgan", height, width)
+        c = channels_at(cfg.width, n - 1, n)
         layers: list[nn.Module] = [  # (N, C, H, W) -> (N, c, H/2, W/2); no batch norm on the input layer
             Conv2d(channels, c, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         for level in range(n - 2, -1, -1):  # each block halves H and W
-            c_next = _channels(cfg.width, level, n)
+            c_next = channels_at(cfg.width, level, n)
             layers += [Conv2d(c, c_next, 4, 2, 1, bias=False), nn.BatchNorm2d(c_next),
                        nn.LeakyReLU(0.2, inplace=True)]
             c = c_next
@@ -73,15 +51,6 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).view(-1)  # (N,)
-
-
-def init_dcgan_weights(module: nn.Module) -> None:
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(getattr(m, "weight_orig", m.weight), 0.0, 0.02)  # spectral norm keeps weight_orig
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, 0.02)
-            nn.init.zeros_(m.bias)
 
 
 def build_dcgan(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:

@@ -23,22 +23,10 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from gan_studio.config import ModelConfig
-from gan_studio.errors import ConfigError
+from gan_studio.models.layers import channels_at, grid_for, init_dcgan_weights, up_block
 from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
-from gan_studio.models.dcgan import base_grid, init_dcgan_weights
 
 SLE_SPAN = 3  # doublings between the map that excites and the map excited (FastGAN: 4x4 -> 64x64 at 256 px)
-
-
-def _channels(width: int, level: int, doublings: int) -> int:
-    """Channels at ``level`` doublings above the base grid: as DCGAN, ``width`` at the top, up to 8x below."""
-    return width * min(2 ** (doublings - 1 - level), 8)
-
-
-def _up(c_in: int, c_out: int) -> nn.Sequential:
-    """(N, c_in, h, w) -> (N, c_out, 2h, 2w). A strided transposed convolution, not FastGAN's upsample + 3x3
-    conv + GLU: measured here, that costs 3x as much on a CPU for the same map sizes."""
-    return nn.Sequential(ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
 
 
 class SLE(nn.Module):
@@ -57,12 +45,12 @@ class FastGANGenerator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()
         self.z_dim, self.noise = cfg.z_dim, cfg.noise
-        (bh, bw), n = _grid(height, width)
-        ch = lambda level: _channels(cfg.width, level, n)  # noqa: E731
+        (bh, bw), n = grid_for("fastgan", height, width)
+        ch = lambda level: channels_at(cfg.width, level, n)  # noqa: E731
         # (N, z, 1, 1) -> (N, ch(0), bh, bw), gated (GLU) as in FastGAN's input layer
         self.init = nn.Sequential(ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
                                   nn.BatchNorm2d(2 * ch(0)), nn.GLU(dim=1))
-        self.ups = nn.ModuleList(_up(ch(i), ch(i + 1)) for i in range(n - 1))  # level i -> i + 1
+        self.ups = nn.ModuleList(up_block(ch(i), ch(i + 1)) for i in range(n - 1))  # level i -> i + 1
         # level i excites level i + SLE_SPAN: the layout of the coarse map gates the channels of the fine one
         self.sle = nn.ModuleDict({str(i + SLE_SPAN): SLE(ch(i), ch(i + SLE_SPAN)) for i in range(n - SLE_SPAN)})
         # The last doubling gives the image: nearest upsampling and a 3x3 convolution, not a strided transposed
@@ -105,7 +93,7 @@ class Decoder(nn.Module):
     def __init__(self, c_in: int, channels: int, width: int) -> None:
         super().__init__()
         c1, c2 = width, max(8, width // 2)
-        self.net = nn.Sequential(_up(c_in, c1), _up(c1, c2), Conv2d(c2, channels, 3, 1, 1), nn.Tanh())
+        self.net = nn.Sequential(up_block(c_in, c1), up_block(c1, c2), Conv2d(c2, channels, 3, 1, 1), nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
@@ -114,8 +102,8 @@ class Decoder(nn.Module):
 class FastGANDiscriminator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()
-        (bh, bw), n = _grid(height, width)
-        ch = lambda level: _channels(cfg.width, level, n)  # noqa: E731 - D mirrors G's widths
+        (bh, bw), n = grid_for("fastgan", height, width)
+        ch = lambda level: channels_at(cfg.width, level, n)  # noqa: E731 - D mirrors G's widths
         # (N, C, H, W) -> (N, ch(n-1), H/2, W/2): no normalisation on the input layer
         self.stem = nn.Sequential(_sn_conv(channels, ch(n - 1), 4, 2, 1), nn.LeakyReLU(0.2, True))
         self.downs = nn.ModuleList(DownBlock(ch(level + 1), ch(level)) for level in range(n - 2, -1, -1))
@@ -143,13 +131,6 @@ class FastGANDiscriminator(nn.Module):
         rec = self.decoder(feat).float()
         target = F.adaptive_avg_pool2d(x.float(), rec.shape[-2:])
         return logits, F.mse_loss(rec, target)
-
-
-def _grid(height: int, width: int) -> tuple[tuple[int, int], int]:
-    (bh, bw), n = base_grid(height, width)
-    if n < 3:
-        raise ConfigError(f"fastgan needs a short side of at least 32 pixels, got {min(height, width)}")
-    return (bh, bw), n
 
 
 def build_fastgan(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
