@@ -9,7 +9,7 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from gan_studio import __version__
 from gan_studio.errors import ConfigError, GanStudioError
@@ -203,19 +203,6 @@ def data_source(args: argparse.Namespace) -> str:
     return "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
 
 
-def summarize(source: str, progress: Callable[[int, int], None] | None = None):
-    """The data summary the defaults policy reads (the demo landscapes are painted first if need be)."""
-    from gan_studio.data.summary import summarize_source
-
-    if source != "demo":
-        return summarize_source(source, progress)
-    from gan_studio.data.demo import ensure_demo_folder
-
-    summary = summarize_source(ensure_demo_folder(progress=progress), progress)
-    summary.source = "demo"
-    return summary
-
-
 def config_from_args(args: argparse.Namespace, summary) -> "RunConfig":
     """A RunConfig for a new run: the defaults policy's choice for this data on this device (the one the app
     makes), then a preset's values, then the options given on the command line."""
@@ -250,6 +237,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, Trainer) -> int:
+    from gan_studio.data.summary import summarize_source
+
     if args.resume:
         if args.folder or args.demo:
             raise ConfigError("--resume continues a run with its own data; do not give a folder or --demo")
@@ -259,7 +248,7 @@ def _train(args: argparse.Namespace, Trainer) -> int:
     else:
         source = data_source(args)
         bar = ProgressBar("checking images")
-        cfg = config_from_args(args, summarize(source, lambda done, total: bar.update(done, total)))
+        cfg = config_from_args(args, summarize_source(source, lambda done, total: bar.update(done, total)))
         bar.close()
         bar = ProgressBar("loading images")
         trainer = Trainer.new(cfg, out=args.out, progress=lambda done, total: bar.update(done, total))

@@ -22,12 +22,11 @@ ASPECTS = (("2:1", 1.8, None), ("3:2", 1.35, 1.8), ("1:1", 0.74, 1.35), ("2:3", 
 def choose_family(summary: DataSummary) -> tuple[ModelFamily, str]:
     """The family a new run uses when the user names none, and why."""
     if summary.gray and 0 < summary.median_side < 32:
-        return FAMILIES["mlp"], "MLP GAN: small grayscale images, as the digits of the original paper"
-    if summary.count < SMALL_DATASET:
-        fam = FAMILIES["fastgan"]
-        return fam, f"FastGAN: {fam.best_for}; this one has {summary.count:,}"
-    fam = FAMILIES["dcgan"]
-    return fam, f"DCGAN: {fam.best_for}; this one has {summary.count:,}"
+        return FAMILIES["mlp"], (f"MLP GAN: {FAMILIES['mlp'].best_for}; these are grayscale, "
+                                 f"{summary.median_side} px (the original paper's setting)")
+    fam = FAMILIES["fastgan" if summary.count < SMALL_DATASET else "dcgan"]
+    # (no source: the form's placeholder before a folder is loaded, whose count means nothing)
+    return fam, f"{fam.title}: {fam.best_for}" + (f"; this one has {summary.count:,}" if summary.source else "")
 
 
 def choose_resolution(fam: ModelFamily, summary: DataSummary) -> int:
@@ -59,7 +58,8 @@ def _family(summary: DataSummary, preset: str | None, model: str | None) -> tupl
     named = model or (PRESETS[preset].overrides.get("model", {}).get("name") if preset in PRESETS else None)
     if named:
         fam = FAMILIES[named]
-        return fam, f"{fam.title}: " + ("your choice" if model else f"set by the {preset} preset")
+        return fam, (f"{fam.title} (your choice): {fam.best_for}" if model else
+                     f"{fam.title}: set by the {preset} preset")
     return choose_family(summary)
 
 

@@ -71,7 +71,14 @@ def summarize_arrays(path: Path, names: list[str], ignored: int = 0) -> DataSumm
 
 
 def summarize_source(source: str | os.PathLike[str], progress: Progress | None = None) -> DataSummary:
-    """A folder of images, an MNIST-style file, or a folder of those files -> DataSummary."""
+    """A folder of images, an MNIST-style file, a folder of those files, or 'demo' (the built-in landscapes,
+    painted first if need be) -> DataSummary."""
+    if str(source) == "demo":
+        from gan_studio.data.demo import ensure_demo_folder
+
+        summary = summarize_source(ensure_demo_folder(progress=progress), progress)
+        summary.source = "demo"
+        return summary
     path = Path(source).expanduser()
     if path.is_file():
         if not arrays.is_array_file(path.name):

@@ -5,21 +5,65 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataclasses import dataclass, replace
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
 
+from gan_studio import defaults
+from gan_studio.config import RunConfig, image_size
+from gan_studio.data.summary import DataSummary
+from gan_studio.errors import ConfigError
+from gan_studio.families import FAMILIES
 from gan_studio.gui.widgets import label, set_tip
-from gan_studio.presets import PRESETS, apply_preset
+from gan_studio.presets import PRESETS
 
-MODELS = [("dcgan", "DCGAN", "Deep convolutional GAN of Radford et al. (2016): the sharpest results on pictures."),
-          ("mlp", "MLP GAN", "The original multilayer-perceptron GAN of Goodfellow et al. (2014): small and fast, "
-                             "best on small grayscale images such as digits.")]
-RESOLUTIONS = {"dcgan": [16, 32, 64, 128, 256], "mlp": [16, 28, 32, 48, 64]}
 ASPECTS = [("1:1", "1:1 square"), ("3:2", "3:2 landscape"), ("2:1", "2:1 panorama"), ("2:3", "2:3 portrait"),
            ("1:2", "1:2 tall")]
 CROPS = [("center", "Crop the centre"), ("pad", "Fit with black bars"), ("random", "Random crops")]
 LOSSES = [("non_saturating", "Non-saturating (recommended)"), ("minimax", "Minimax (the paper's original)")]
+# Before a folder is loaded the form shows the defaults for a typical one: a few hundred colour pictures.
+TYPICAL_FOLDER = DataSummary(Path("."), "", 300, min_side=256, median_side=256)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One form field and the config field it edits: the single table that values(), set_values(),
+    show_config() and to_config() all read."""
+
+    key: str  # the name in values() and in the saved form settings
+    widget: str  # the TrainingForm attribute
+    section: str  # data | model | train
+    field: str
+
+
+BINDINGS = [Binding("model", "model", "model", "name"), Binding("width", "width_spin", "model", "width"),
+            Binding("res", "res", "data", "res"), Binding("aspect", "aspect", "data", "aspect"),
+            Binding("crop", "crop", "data", "crop"), Binding("flip", "flip", "data", "flip"),
+            Binding("batch", "batch", "train", "batch"), Binding("lr_g", "lr_g", "train", "lr_g"),
+            Binding("lr_d", "lr_d", "train", "lr_d"), Binding("k", "k", "train", "k"),
+            Binding("g_loss", "g_loss", "train", "g_loss"), Binding("seed", "seed", "train", "seed")]
+
+
+def _get(w: QWidget):
+    if isinstance(w, QComboBox):
+        return w.currentData()
+    if isinstance(w, QCheckBox):
+        return w.isChecked()
+    return w.value()  # QSpinBox, QDoubleSpinBox
+
+
+def _put(w: QWidget, value) -> None:
+    if isinstance(w, QComboBox):
+        _select(w, value)
+    elif isinstance(w, QCheckBox):
+        w.setChecked(bool(value))
+    elif isinstance(w, QSpinBox):
+        w.setValue(int(value))
+    else:
+        w.setValue(float(value))
 
 
 def _combo(items: list[tuple[str, str]]) -> QComboBox:
@@ -33,13 +77,6 @@ def _select(combo: QComboBox, value: Any) -> None:
     i = combo.findData(value)
     if i >= 0:
         combo.setCurrentIndex(i)
-
-
-def _pow2_floor(n: int) -> int:
-    p = 1
-    while p * 2 <= n:
-        p *= 2
-    return p
 
 
 class TrainingForm(QScrollArea):
@@ -56,6 +93,9 @@ class TrainingForm(QScrollArea):
 
         self._resuming = False
         self._before_resume: dict[str, Any] | None = None
+        self._summary: DataSummary | None = None  # the loaded data, for the defaults policy
+        self._device_type = "cpu"
+        self._showing = False  # set while the form shows a config: a model change then is not the user's
         self.resume_note = label("", "hint")
         self.resume_note.setWordWrap(True)
         self.resume_note.setVisible(False)
@@ -65,16 +105,22 @@ class TrainingForm(QScrollArea):
         self.model_box = QGroupBox("Model")
         f = self._form(self.model_box)
         self.model = QComboBox()
-        for name, text, tip in MODELS:
-            self.model.addItem(text, name)
-            self.model.setItemData(self.model.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        set_tip(self.model, "The GAN family. DCGAN (convolutional) for paintings and photos; the MLP GAN of the "
-                            "original paper for small grayscale images.")
+        for fam in FAMILIES.values():
+            self.model.addItem(fam.title, fam.name)
+            self.model.setItemData(self.model.count() - 1, f"{fam.summary}. Best for {fam.best_for}.",
+                                   Qt.ItemDataRole.ToolTipRole)
+        set_tip(self.model, "The GAN family: " + "; ".join(f"{f.title} for {f.best_for}" for f in FAMILIES.values())
+                + ". Choosing one sets its own sizes, width and learning rates.")
+        self.why = label("", "hint")
+        self.why.setWordWrap(True)
+        set_tip(self.why, "Why the form chose this model for the loaded images; the command line "
+                          "(gan-studio train FOLDER) chooses the same.")
         self.width_spin = QSpinBox()
         self.width_spin.setRange(4, 512)
         self.width_spin.setSingleStep(8)
-        set_tip(self.width_spin, "DCGAN channel width (ngf = ndf). Wider learns more detail but each step is "
-                                 "slower: 64 is the paper's choice, 32 trains about 3x faster on a CPU.")
+        set_tip(self.width_spin, "Channel width of the convolutional models (ngf = ndf). Wider learns more detail "
+                                 "but each step is slower: 64 is the DCGAN paper's choice, 32 trains about 3x "
+                                 "faster on a CPU.")
         self.preset = QComboBox()
         self.preset.addItem("None: the folder's defaults", None)
         for preset in PRESETS.values():
@@ -85,6 +131,7 @@ class TrainingForm(QScrollArea):
                              "what is shown.")
         f.addRow("Preset", self.preset)
         f.addRow("Model", self.model)
+        f.addRow("", self.why)
         f.addRow("Width", self.width_spin)
         col.addWidget(self.model_box)
 
@@ -181,6 +228,11 @@ class TrainingForm(QScrollArea):
             w.valueChanged.connect(self.changed)
         self.flip.toggled.connect(self.changed)
         self.by_minutes.toggled.connect(self.changed)
+        self.problem = label("", "error")  # an impossible combination, said before anything is loaded
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
+        col.insertWidget(col.count() - 1, self.problem)
+        self.changed.connect(self._check)
 
     @staticmethod
     def _form(box: QGroupBox) -> QFormLayout:
@@ -204,37 +256,31 @@ class TrainingForm(QScrollArea):
         self.steps.setEnabled(not self.by_minutes.isChecked())
 
     def _model_changed(self) -> None:
+        """Offer the sizes the chosen family trains; a family the user picks brings its own defaults."""
         name = self.model.currentData()
+        fam = FAMILIES.get(name) or FAMILIES["dcgan"]
         current = self.res.currentData()
         self.res.blockSignals(True)
         self.res.clear()
-        for r in RESOLUTIONS.get(name, RESOLUTIONS["dcgan"]):
+        for r in fam.resolutions:
             self.res.addItem(f"{r} px", r)
         self.res.blockSignals(False)
-        if current is not None and self.res.findData(current) >= 0:
-            _select(self.res, current)
-        else:
-            _select(self.res, 28 if name == "mlp" else 64)
-        self.width_spin.setEnabled(name == "dcgan" and not self._resuming)
+        _select(self.res, current if current in fam.resolutions else fam.default_res)
+        self.width_spin.setEnabled(fam.convolutional and not self._resuming)
+        if not self._showing and not self._resuming and name is not None:
+            self._no_preset()
+            summary = self._summary or TYPICAL_FOLDER
+            self.show_config(defaults.defaults_for(summary, self._device_type, model=name), model=False)
+            self.why.setText(defaults.why_default(summary, model=name))
 
     def _preset_changed(self) -> None:
         """Show what the chosen preset sets; to_config applies the whole preset under the form's values."""
         name = self.preset.currentData()
         if name is None:
             return
-        from gan_studio.config import RunConfig
-
-        cfg = apply_preset(RunConfig(), name)
-        d, t = cfg.data, cfg.train
-        _select(self.model, cfg.model.name)
-        self.width_spin.setValue(cfg.model.width)
-        for combo, value in ((self.res, d.res), (self.aspect, d.aspect), (self.crop, d.crop), (self.g_loss, t.g_loss)):
-            _select(combo, value)
-        self.flip.setChecked(d.flip)
-        self.batch.setValue(t.batch)
-        self.lr_g.setValue(t.lr_g)
-        self.lr_d.setValue(t.lr_d)
-        self.k.setValue(t.k)
+        summary = self._summary or TYPICAL_FOLDER
+        self.show_config(defaults.defaults_for(summary, self._device_type, preset=name))
+        self.why.setText(defaults.why_default(summary, preset=name))
 
     def _no_preset(self) -> None:
         self.preset.blockSignals(True)
@@ -242,24 +288,25 @@ class TrainingForm(QScrollArea):
         self.preset.blockSignals(False)
 
     # ------------------------------------------------------------------------------------------ values
+    def widget(self, binding: Binding) -> QWidget:
+        return getattr(self, binding.widget)
+
+    def show_config(self, cfg: RunConfig, model: bool = True) -> None:
+        """Show a config's values in the bound fields (``model=False``: all but the model choice)."""
+        self._showing = True
+        try:
+            for b in BINDINGS:
+                if model or b.key != "model":
+                    _put(self.widget(b), getattr(getattr(cfg, b.section), b.field))
+        finally:
+            self._showing = False
+
     def reset(self) -> None:
-        """The engine's defaults (as the command line has them)."""
+        """The defaults policy's choice for a typical folder (what the command line would pick)."""
         self._no_preset()
-        _select(self.model, "dcgan")
-        self.width_spin.setValue(64)
-        _select(self.res, 64)
-        _select(self.aspect, "1:1")
-        _select(self.crop, "center")
-        self.flip.setChecked(False)
+        self.apply_defaults(self._summary or TYPICAL_FOLDER, self._device_type)
         self.by_minutes.setChecked(True)
-        self.minutes.setValue(10.0)
         self.steps.setValue(2000)
-        self.batch.setValue(64)
-        self.lr_g.setValue(2e-4)
-        self.lr_d.setValue(2e-4)
-        self.k.setValue(1)
-        _select(self.g_loss, "non_saturating")
-        self.seed.setValue(0)
         self._length_mode()
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
@@ -272,94 +319,74 @@ class TrainingForm(QScrollArea):
         self.device.blockSignals(False)
         _select(self.device, current or "auto")
 
-    def set_models(self, models: list[tuple[str, str]]) -> None:
-        """Every family of the engine's registry (name, description), so later families appear here."""
-        known = {self.model.itemData(i) for i in range(self.model.count())}
-        for name, description in models:
-            if name not in known:
-                self.model.addItem(name.upper(), name)
-                self.model.setItemData(self.model.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
-
-    def apply_dataset_defaults(self, summary, gpu: bool) -> None:
-        """Choose model, resolution, shape, batch and flips for this data set on this device."""
-        self._no_preset()  # the folder's defaults, not a preset's
-        small_gray = summary.gray and summary.min_side <= 32
-        _select(self.model, "mlp" if small_gray else "dcgan")
-        if small_gray:
-            _select(self.res, 28 if summary.min_side >= 28 else 16)
-        else:
-            wanted = 64 if gpu else 32
-            fit = max(16, _pow2_floor(max(summary.min_side, 16)))
-            _select(self.res, min(wanted, fit))
-            self.width_spin.setValue(64 if gpu else 32)
-        a = summary.aspect
-        aspect = "2:1" if a >= 1.8 else "3:2" if a >= 1.35 else "1:2" if a <= 0.56 else "2:3" if a <= 0.74 else "1:1"
-        _select(self.aspect, aspect)
-        n = summary.count
-        self.batch.setValue(64 if n >= 512 else 32 if n >= 128 else 16 if n >= 32 else 8)
-        self.flip.setChecked(not summary.gray and n < 5000)
+    def apply_defaults(self, summary: DataSummary, device_type: str = "cpu") -> None:
+        """Show what the defaults policy (the command line's too) chooses for this data on this device."""
+        self._summary, self._device_type = summary, device_type
+        self._no_preset()
+        cfg = defaults.defaults_for(summary, device_type)
+        self.show_config(cfg)
+        self.minutes.setValue(cfg.train.minutes or defaults.DEFAULT_MINUTES)
+        self.why.setText(defaults.why_default(summary))
 
     def values(self) -> dict[str, Any]:
-        return {"preset": self.preset.currentData(), "model": self.model.currentData(),
-                "width": self.width_spin.value(), "res": self.res.currentData(),
-                "aspect": self.aspect.currentData(), "crop": self.crop.currentData(), "flip": self.flip.isChecked(),
-                "by_minutes": self.by_minutes.isChecked(), "minutes": self.minutes.value(),
-                "steps": self.steps.value(), "batch": self.batch.value(), "lr_g": self.lr_g.value(),
-                "lr_d": self.lr_d.value(), "k": self.k.value(), "g_loss": self.g_loss.currentData(),
-                "device": self.device.currentData(), "seed": self.seed.value()}
+        v = {b.key: _get(self.widget(b)) for b in BINDINGS}
+        return {"preset": self.preset.currentData(), **v, "by_minutes": self.by_minutes.isChecked(),
+                "minutes": self.minutes.value(), "steps": self.steps.value(), "device": self.device.currentData()}
 
     def set_values(self, v: dict[str, Any]) -> None:
         """Restore values saved by values() (unknown or missing keys are left alone)."""
+        self._showing = True
         try:
             if "preset" in v:  # first: choosing a preset sets fields that the saved values then restore
                 _select(self.preset, v["preset"])
-            if "model" in v:
-                _select(self.model, v["model"])
-            for key, combo in (("res", self.res), ("aspect", self.aspect), ("crop", self.crop),
-                               ("g_loss", self.g_loss), ("device", self.device)):
+            for b in BINDINGS:  # the model comes first: it decides the sizes on offer
+                if b.key in v:
+                    _put(self.widget(b), v[b.key])
+            for key, w in (("minutes", self.minutes), ("steps", self.steps), ("device", self.device)):
                 if key in v:
-                    _select(combo, v[key])
-            for key, spin in (("width", self.width_spin), ("steps", self.steps), ("batch", self.batch),
-                              ("k", self.k), ("seed", self.seed)):
-                if key in v:
-                    spin.setValue(int(v[key]))
-            for key, spin in (("minutes", self.minutes), ("lr_g", self.lr_g), ("lr_d", self.lr_d)):
-                if key in v:
-                    spin.setValue(float(v[key]))
-            if "flip" in v:
-                self.flip.setChecked(bool(v["flip"]))
+                    _put(w, v[key])
             if "by_minutes" in v:
                 (self.by_minutes if v["by_minutes"] else self.by_steps).setChecked(True)
         except (TypeError, ValueError):
             pass
+        finally:
+            self._showing = False
         self._length_mode()
 
-    def to_config(self, source: str, gpu: bool = False):
-        """A RunConfig for a new run on ``source``; validation is the engine's (ConfigError with a message).
-
-        On a CPU a step can take a second, so statistics are logged every 2 steps instead of 10: the curves
-        and the ETA appear within seconds (a CPU pays nothing for the extra host sync)."""
-        from gan_studio.config import RunConfig
-
+    def to_config(self, summary: DataSummary | str, device_type: str = "cpu") -> RunConfig:
+        """A RunConfig for a new run: the defaults policy's config for this data (what the form does not show:
+        a preset's hidden settings, the logging cadence for the device), with the form's values on top.
+        Validated by the engine (a ConfigError with its message) before any image is loaded."""
+        if isinstance(summary, str):  # a bare source: the policy's choice matters only for hidden fields
+            summary = DataSummary(Path(summary), summary, TYPICAL_FOLDER.count, median_side=256)
         v = self.values()
-        cfg = RunConfig()
-        if v["preset"]:  # the preset's hidden settings; the form's values, its shown ones, go on top
-            apply_preset(cfg, v["preset"])
-        cfg.data.source = source
-        cfg.data.res, cfg.data.aspect, cfg.data.crop, cfg.data.flip = v["res"], v["aspect"], v["crop"], v["flip"]
-        cfg.model.name, cfg.model.width = v["model"], v["width"]
-        t = cfg.train
-        t.batch, t.lr_g, t.lr_d, t.k, t.g_loss = v["batch"], v["lr_g"], v["lr_d"], v["k"], v["g_loss"]
-        t.device, t.seed = v["device"] or "auto", v["seed"]
-        t.log_every = 10 if gpu and t.device != "cpu" else 2
+        cfg = defaults.defaults_for(summary, device_type, preset=v["preset"], model=v["model"])
+        for b in BINDINGS:
+            setattr(getattr(cfg, b.section), b.field, v[b.key])
+        cfg.data.source = summary.source
+        cfg.train.device = v["device"] or "auto"
         if v["by_minutes"]:
-            t.minutes, t.steps = v["minutes"], None
+            cfg.train.minutes, cfg.train.steps = v["minutes"], None
         else:
-            t.minutes, t.steps = None, v["steps"]
+            cfg.train.minutes, cfg.train.steps = None, v["steps"]
         return cfg.validate()
 
+    def _check(self) -> None:
+        """Say at once when the shown choices cannot be trained (the shape a family cannot build, ...)."""
+        v = self.values()
+        fam = FAMILIES.get(v["model"])
+        problem = fam.check_shape(*image_size(v["res"], v["aspect"])) if fam and v["res"] else None
+        if problem is None and not self._resuming:
+            try:
+                probe = self._summary if self._summary and self._summary.source else replace(TYPICAL_FOLDER, source=".")
+                self.to_config(probe, self._device_type)
+            except ConfigError as e:
+                problem = str(e)
+        self.problem.setText(problem or "")
+        self.problem.setVisible(bool(problem))
+
     # ------------------------------------------------------------------------------------- resume mode
-    def set_resume(self, config, step: int, run_name: str) -> None:
+    def set_resume(self, config: RunConfig, step: int, run_name: str) -> None:
         """Show a run's own options, locked; only the length and the device can change."""
         self.resume_note.setText(f"Continuing <b>{run_name}</b> from step {step:,}. The model and images are "
                                  f"the run's own; choose how much longer to train.")
@@ -368,21 +395,11 @@ class TrainingForm(QScrollArea):
         self.resume_note.setVisible(True)
         self._resuming = True
         self._no_preset()  # the run's own config.json holds whatever a preset set
-        _select(self.model, config.model.name)
-        self.width_spin.setValue(config.model.width)
-        _select(self.res, config.data.res)
-        _select(self.aspect, config.data.aspect)
-        _select(self.crop, config.data.crop)
-        self.flip.setChecked(config.data.flip)
-        self.batch.setValue(config.train.batch)
-        self.lr_g.setValue(config.train.lr_g)
-        self.lr_d.setValue(config.train.lr_d)
-        self.k.setValue(config.train.k)
-        _select(self.g_loss, config.train.g_loss)
-        self.seed.setValue(config.train.seed)
+        self.show_config(config)
+        self.why.setText(f"{FAMILIES[config.model.name].title}: the run's own model")
         self.steps.setMinimum(step + 1)
         self.steps.setValue(max(step + 1, config.train.steps or 0, step + 1000))
-        self.minutes.setValue(config.train.minutes or 10.0)
+        self.minutes.setValue(config.train.minutes or defaults.DEFAULT_MINUTES)
         (self.by_steps if config.train.steps else self.by_minutes).setChecked(True)
         self._length_mode()
         self._lock(True)
@@ -400,8 +417,12 @@ class TrainingForm(QScrollArea):
         for w in (self.preset, self.model, self.width_spin, self.res, self.aspect, self.crop, self.flip, self.batch,
                   self.lr_g, self.lr_d, self.k, self.g_loss, self.seed):
             w.setEnabled(not locked)
-        if not locked:
-            self._model_changed()
+        if not locked:  # the sizes on offer and the width's state follow the model again, values untouched
+            self._showing = True
+            try:
+                self._model_changed()
+            finally:
+                self._showing = False
 
     def is_resuming(self) -> bool:
         return self._resuming

@@ -132,30 +132,62 @@ def test_settings_are_isolated_from_the_user(isolated_settings):
 
 
 def _summary(count=300, gray=False, min_side=128, aspect=1.0):
-    from gan_studio.gui.dataset_panel import DatasetSummary
+    from gan_studio.data.summary import DataSummary
 
-    return DatasetSummary(Path("/data"), "/data", count, gray=gray, min_side=min_side, aspect=aspect,
-                          min_size=(min_side, min_side), max_size=(min_side, min_side))
+    return DataSummary(Path("/data"), "/data", count, gray=gray, min_side=min_side, median_side=min_side,
+                       aspect=aspect, min_size=(min_side, min_side), max_size=(min_side, min_side))
 
 
-def test_form_defaults_follow_the_data_and_the_device(qtbot):
-    from gan_studio.gui.training_form import TrainingForm
+def test_form_defaults_are_the_policys_and_say_why(qtbot):
+    from gan_studio.defaults import defaults_for
+    from gan_studio.gui.training_form import BINDINGS, TrainingForm
 
     form = TrainingForm()
     qtbot.addWidget(form)
-    form.apply_dataset_defaults(_summary(300), gpu=False)
-    v = form.values()
-    assert (v["model"], v["res"], v["width"], v["batch"], v["flip"]) == ("dcgan", 32, 32, 32, True)
-    form.apply_dataset_defaults(_summary(5000), gpu=True)
-    v = form.values()
-    assert (v["res"], v["width"], v["batch"]) == (64, 64, 64)
-    form.apply_dataset_defaults(_summary(10000, gray=True, min_side=28), gpu=False)
-    v = form.values()
-    assert (v["model"], v["res"], v["flip"]) == ("mlp", 28, False)
-    form.apply_dataset_defaults(_summary(40, min_side=200, aspect=2.0), gpu=True)
-    assert form.values()["aspect"] == "2:1" and form.values()["batch"] == 16
-    form.apply_dataset_defaults(_summary(40, min_side=20), gpu=True)
-    assert form.values()["res"] == 16  # never above what the smallest image offers
+    for summary, device in ((_summary(300), "cpu"), (_summary(5000), "cuda"), (_summary(10000, True, 28), "cpu"),
+                            (_summary(40, min_side=200, aspect=2.0), "cuda"), (_summary(40, min_side=20), "mps")):
+        form.apply_defaults(summary, device)
+        policy = defaults_for(summary, device)
+        v = form.values()
+        assert {b.key: v[b.key] for b in BINDINGS} == \
+            {b.key: getattr(getattr(policy, b.section), b.field) for b in BINDINGS}, summary
+        assert form.to_config(summary, device).to_dict() == policy.validate().to_dict()
+    form.apply_defaults(_summary(300), "cpu")
+    assert form.values()["model"] == "fastgan" and "made for folders under 2,000 images" in form.why.text()
+
+
+def test_a_family_offers_only_what_it_trains_and_brings_its_own_defaults(qtbot):
+    from gan_studio.families import FAMILIES
+    from gan_studio.gui.training_form import TrainingForm, _select
+
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    form.apply_defaults(_summary(300), "cpu")
+    for name in ("dcgan", "mlp", "fastgan"):  # fastgan last: it is the default, so choosing it first is no change
+        fam = FAMILIES[name]
+        _select(form.model, name)
+        assert [form.res.itemData(i) for i in range(form.res.count())] == list(fam.resolutions)
+        assert (form.lr_g.value(), form.lr_d.value()) == pytest.approx((fam.lr_g, fam.lr_d))
+        assert form.width_spin.isEnabled() == fam.convolutional
+        assert "your choice" in form.why.text()
+    _select(form.model, "fastgan")
+    assert form.res.findData(16) < 0  # FastGAN cannot train 16 px: not on offer
+    assert form.problem.isHidden()
+
+
+def test_an_impossible_combination_is_refused_in_the_form_with_the_reason(qtbot):
+    from gan_studio.errors import ConfigError
+    from gan_studio.gui.training_form import TrainingForm, _select
+
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    form.apply_defaults(_summary(300), "cpu")
+    _select(form.model, "fastgan")
+    form.res.addItem("16 px", 16)  # as a stale saved setting could bring back
+    _select(form.res, 16)
+    assert not form.problem.isHidden() and "at least 32 pixels" in form.problem.text()
+    with pytest.raises(ConfigError, match="at least 32 pixels"):
+        form.to_config(_summary(300), "cpu")
 
 
 def test_form_builds_a_valid_config_and_round_trips_its_values(qtbot):
@@ -311,6 +343,31 @@ def test_main_actions_have_shortcuts_and_the_about_box_credits_the_data(window):
 
     text = about_html("1.0")
     assert "procedural" in text and "Monet" in text and "MNIST" in text and "CC BY-SA 3.0" in text
+
+
+def test_training_states_say_what_the_user_may_do():
+    from gan_studio.gui.training_state import TrainingState as S
+
+    assert [s for s in S if s.active] == [S.LOADING, S.TRAINING, S.PAUSED, S.STOPPING]
+    assert [s for s in S if s.can_pause] == [S.LOADING, S.TRAINING, S.PAUSED]
+    assert [s for s in S if s.can_stop] == [S.LOADING, S.TRAINING, S.PAUSED]  # not twice
+    assert [s for s in S if s.paused] == [S.PAUSED]
+    assert S.IDLE != "idle"  # a state is not a string: comparing with one is always False
+
+
+def test_the_training_panel_starts_idle_and_keeps_its_widgets_to_itself(window):
+    from gan_studio.gui.training_state import TrainingState
+
+    t = window.training
+    assert t.state is TrainingState.IDLE and t.current_run() is None
+    assert not t.pause_button.isEnabled() and not t.stop_button.isEnabled() and t.form.isEnabled()
+    assert not window.pause_action.isEnabled() and not window.stop_action.isEnabled()
+    values = t.form_values()
+    t.restore_form(values)
+    assert t.form_values() == values
+    splitters = {**t.splitters(), **window.dataset.splitters(), **window.gallery.splitters()}
+    assert sorted(splitters) == ["dataset", "gallery", "monitor", "train"]
+    assert window.gallery.current_run() is None and window.gallery.chosen_checkpoint() is None
 
 
 def test_notices_and_quality_checks_are_shown(window):
