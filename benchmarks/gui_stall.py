@@ -102,8 +102,8 @@ def main() -> int:
     _select(form.device, "cpu")
     to_config = form.to_config
 
-    def with_events(source, gpu=False):  # the product's config, plus frequent checkpoints and sample grids
-        cfg = to_config(source, gpu)
+    def with_events(summary, device_type="cpu"):  # the product's config, plus frequent checkpoints and grids
+        cfg = to_config(summary, device_type)
         cfg.train.checkpoint_every = cfg.train.sample_every = args.every
         if hasattr(cfg.train, "quality_every"):  # the engine's quality check (SWD, best snapshot), when it has one
             cfg.train.quality_every = 2 * args.every

@@ -42,6 +42,7 @@ def main() -> int:
     from gan_studio.gui.main_window import MainWindow
     from gan_studio.gui.style import apply_style
     from gan_studio.gui.training_form import _select
+    from gan_studio.gui.training_state import TrainingState
 
     apply_style(app)
     app.setWindowIcon(app_icon())
@@ -101,11 +102,11 @@ def main() -> int:
         form.minutes.setValue(10)
         _select(form.device, "auto")
         w.training.start()
-        wait_until(lambda: w.training.state == "training" and w.training.last_step > 0, 600, "training")
+        wait_until(lambda: w.training.state is TrainingState.TRAINING and w.training.last_step > 0, 600, "training")
         pump(seconds)
         if stop:
             w.training.stop()
-            wait_until(lambda: w.training.state == "idle", 300, "the training to stop")
+            wait_until(lambda: w.training.state is TrainingState.IDLE, 300, "the training to stop")
 
     # 3. a quick sketch run first (so the Runs tab has history), then the main run, shot while it trains
     train(16, 16, 32, min(20.0, args.train_seconds / 4))
@@ -113,7 +114,7 @@ def main() -> int:
     wait_until(lambda: w.training.d_chart.count() > 10, 300, "the charts")
     shot("03-training")
     w.training.stop()
-    wait_until(lambda: w.training.state == "idle", 300, "the training to stop")
+    wait_until(lambda: w.training.state is TrainingState.IDLE, 300, "the training to stop")
 
     # 4. the runs
     w.tabs.setCurrentIndex(2)

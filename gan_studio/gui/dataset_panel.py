@@ -3,8 +3,6 @@ then the thumbnail grid, the counts, the size range and the rejected files with 
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -12,45 +10,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderVi
                                QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter, QStackedWidget,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from gan_studio.data.summary import DataSummary
 from gan_studio.gui.icon import app_icon
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.thumbnails import ThumbnailModel
 from gan_studio.gui.widgets import label
-
-
-@dataclass
-class DatasetSummary:
-    """What the training form needs to know about the loaded folder."""
-
-    folder: Path
-    source: str  # the config's data source: the folder, or 'demo' for the built-in landscapes
-    count: int
-    rejected: list = field(default_factory=list)  # gan_studio.data.Rejected
-    ignored: int = 0
-    min_size: tuple[int, int] = (0, 0)  # (width, height) of the smallest and largest image
-    max_size: tuple[int, int] = (0, 0)
-    min_side: int = 0  # the smallest short side
-    gray: bool = False  # every image is grayscale
-    aspect: float = 1.0  # median width / height
-    images: list = field(default_factory=list, repr=False)  # gan_studio.data.ImageInfo
-
-    @property
-    def name(self) -> str:
-        return "Demo landscapes" if self.source == "demo" else self.folder.name or str(self.folder)
-
-
-def summarize(result, source: str) -> DatasetSummary:
-    images = result.images
-    ignored = sum(1 for p in result.ignored if not Path(p).name.startswith("."))
-    if not images:
-        return DatasetSummary(Path(result.root), source, 0, list(result.rejected), ignored)
-    by_area = sorted(images, key=lambda i: i.width * i.height)
-    return DatasetSummary(
-        folder=Path(result.root), source=source, count=len(images), rejected=list(result.rejected), ignored=ignored,
-        min_size=(by_area[0].width, by_area[0].height), max_size=(by_area[-1].width, by_area[-1].height),
-        min_side=min(min(i.width, i.height) for i in images),
-        gray=all(i.mode in ("1", "L", "LA", "I", "I;16", "F") for i in images),
-        aspect=statistics.median(i.width / max(i.height, 1) for i in images), images=list(images))
 
 
 class DatasetPanel(QWidget):
@@ -58,12 +22,12 @@ class DatasetPanel(QWidget):
     demo_requested = Signal()
     recent_requested = Signal(str)
     train_requested = Signal()
-    loaded = Signal(object)  # DatasetSummary
+    loaded = Signal(object)  # DataSummary
     status = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary: DatasetSummary | None = None
+        self.summary: DataSummary | None = None
         self.task: Task | None = None
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_empty())
@@ -242,9 +206,38 @@ class DatasetPanel(QWidget):
         self.busy_bar.setValue(done)
         self.busy_detail.setText(f"{done:,} of {total:,}")
 
+    def show_error(self, message: str) -> None:
+        """Back to the empty page with ``message`` above its buttons (and in the status bar)."""
+        self.error.setText(message)
+        self.error.setVisible(True)
+        self.stack.setCurrentIndex(0)
+        self.status.emit(message)
+
+    def splitters(self) -> dict[str, QSplitter]:
+        """The panel's splitters by settings key, whose positions the window saves and restores."""
+        return {"dataset": self.splitter}
+
+    def paint_demo(self) -> Task:
+        """Paint the demo landscapes (once per computer) off the GUI thread, then scan them as the 'demo' source."""
+        from gan_studio.data.demo import ensure_demo_folder
+
+        self.show_busy("Painting the demo landscapes…", "300 small paintings, made on this computer")
+        task = Task(lambda progress: ensure_demo_folder(progress=progress))
+        task.progress.connect(self.set_progress)
+        task.done.connect(self._on_demo_painted)
+        task.failed.connect(self._on_failed)
+        self.task = task.start()
+        return task
+
+    @Slot(object)
+    def _on_demo_painted(self, folder: Path) -> None:
+        self.task = None
+        self.scan(Path(folder), source="demo")
+
     def scan(self, folder: Path, source: str | None = None) -> Task:
-        """Scan ``folder`` off the GUI thread; ``loaded`` is emitted with the summary when it is done."""
-        from gan_studio.data import scan_folder
+        """Scan ``folder`` (or an MNIST-style file; ``source`` 'demo' for the demo landscapes) off the GUI thread;
+        ``loaded`` is emitted with the summary when it is done."""
+        from gan_studio.data.summary import summarize_source
 
         self.cancel()
         self.error.setVisible(False)
@@ -252,7 +245,7 @@ class DatasetPanel(QWidget):
         source = source or str(folder.resolve())
         self.show_busy("Checking images…", str(folder))
         self.status.emit(f"Checking the images in {folder}…")
-        task = Task(lambda progress: summarize(scan_folder(folder, progress), source))
+        task = Task(lambda progress: summarize_source(source, progress))
         task.progress.connect(self.set_progress)
         task.done.connect(self._on_scanned)
         task.failed.connect(self._on_failed)
@@ -265,7 +258,7 @@ class DatasetPanel(QWidget):
             self.task.cancel()
 
     @Slot(object)
-    def _on_scanned(self, summary: DatasetSummary) -> None:
+    def _on_scanned(self, summary: DataSummary) -> None:
         self.task = None
         self.summary = summary
         self.title.setText(summary.name)
@@ -293,7 +286,7 @@ class DatasetPanel(QWidget):
             self.status.emit(f"No usable image in {summary.folder}")
         self.loaded.emit(summary)
 
-    def _counts_text(self, s: DatasetSummary) -> str:
+    def _counts_text(self, s: DataSummary) -> str:
         if not s.count:
             parts = ["No usable image in this folder"]
         else:
@@ -312,10 +305,7 @@ class DatasetPanel(QWidget):
     def _on_failed(self, message: str) -> None:
         self.task = None
         self.summary = None
-        self.error.setText(message)
-        self.error.setVisible(True)
-        self.stack.setCurrentIndex(0)
-        self.status.emit(message)
+        self.show_error(message)
 
     @Slot()
     def _on_cancelled(self) -> None:

@@ -122,6 +122,15 @@ class ExportDialog(QDialog):
         col.addLayout(buttons)
         self._what_changed()
 
+    def is_running(self) -> bool:
+        """An export is writing files now."""
+        return self.task is not None
+
+    def cancel_export(self) -> None:
+        """Cancel a running export: the job stops at its next progress report and removes what it wrote."""
+        if self.task is not None:
+            self.task.cancel()
+
     def _what_changed(self) -> None:
         new = self.new_radio.isChecked()
         self.count.setEnabled(new)
@@ -215,7 +224,7 @@ class ExportDialog(QDialog):
 
     def _cancel_or_close(self) -> None:
         if self.task is not None:
-            self.task.cancel()
+            self.cancel_export()
         else:
             self.reject()
 
@@ -224,6 +233,5 @@ class ExportDialog(QDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out)))
 
     def reject(self) -> None:
-        if self.task is not None:
-            self.task.cancel()  # the job stops at its next progress report and removes what it wrote
+        self.cancel_export()
         super().reject()

@@ -1,5 +1,5 @@
 """The Gallery tab: pages of samples of a run's EMA generator, one per seed; a larger view on click;
-new seeds; favourites (kept in the run folder as favourites.json); a latent walk between two samples;
+new seeds; favourites (kept in the run folder); a latent walk between two samples;
 and the same seeds drawn by each checkpoint, to compare the run over training."""
 
 from __future__ import annotations
@@ -163,18 +163,40 @@ class GalleryPanel(QWidget):
         self._zoom(128)
         self._update_controls()
 
+    # ------------------------------------------------------------------------------ what others ask
+    def current_run(self) -> Path | None:
+        """The run folder on show (None before one is opened)."""
+        return self.run_dir
+
+    def chosen_checkpoint(self) -> Path | None:
+        """The checkpoint the user picked, or None for the default (the best snapshot, else the newest)."""
+        if self.run_dir is None or self.checkpoint.currentIndex() <= 0:
+            return None
+        return Path(self.checkpoint.currentData())
+
+    def favourites_of(self, run_dir: Path) -> list[int]:
+        """The favourite seeds of a run, sorted: those marked here if it is on show, else those saved with it."""
+        from gan_studio.engine import RunDir
+
+        if self.run_dir is not None and Path(run_dir) == self.run_dir and self.favourites:
+            return sorted(self.favourites)
+        return RunDir(Path(run_dir)).favourites()
+
+    def splitters(self) -> dict[str, QSplitter]:
+        """The panel's splitters by settings key, whose positions the window saves and restores."""
+        return {"gallery": self.split}
+
     # -------------------------------------------------------------------------------------- run
     def open_run(self, run_dir: str | Path, device: str = "cpu") -> None:
         from gan_studio.engine import RunDir
-        from gan_studio.export import load_favourites
 
         run = RunDir.open(Path(run_dir))
         self.run_dir, self.device = run.path, device
-        self.favourites = set(load_favourites(run.path))
+        self.favourites = set(run.favourites())
         self.title.setText(run.path.name)
         self.checkpoint.clear()
         cps = run.checkpoint_list()
-        best = run.checkpoints / "best.pt"  # the engine's best snapshot by its quality check, when it keeps one
+        best = run.best_checkpoint  # the engine's best snapshot by its quality check, when it keeps one
         if best.is_file():
             self.checkpoint.addItem("best (by the quality check)", str(best))
             self.checkpoint.setItemData(0, "The snapshot with the best quality score (lowest SWD, few copies) so "
@@ -192,6 +214,20 @@ class GalleryPanel(QWidget):
         self.subtitle.setText("Loading the generator…")
         self.host.load(run.path, None, device)
         self._update_controls()
+
+    def run_trained(self, run_dir: Path, device: str = "cpu") -> None:
+        """A training of ``run_dir`` ended: list its new checkpoints if it is on show; show it if nothing is."""
+        from gan_studio.engine import RunDir
+
+        run_dir = Path(run_dir)
+        if self.run_dir is not None:
+            if run_dir == self.run_dir:
+                self.refresh_checkpoints()
+        elif RunDir(run_dir).checkpoints.is_dir():
+            try:
+                self.open_run(run_dir, device)
+            except Exception:  # noqa: BLE001 - a run without a checkpoint: the gallery stays empty
+                pass
 
     def refresh_checkpoints(self) -> None:
         """A training of this run saved new checkpoints: list them (the view keeps its checkpoint)."""
@@ -213,8 +249,11 @@ class GalleryPanel(QWidget):
 
     @Slot(int)
     def _on_generator(self, step: int) -> None:
+        from gan_studio.engine import RunDir
+
         generator = self.host.generator
-        which = "best snapshot" if generator is not None and generator.checkpoint.name == "best.pt" else "EMA generator"
+        best = generator is not None and RunDir.is_best(generator.checkpoint)
+        which = "best snapshot" if best else "EMA generator"
         self.subtitle.setText(f"{which.capitalize()} at step {step:,} · each image is a function of its seed")
         self.go_page(self.page)
 
@@ -313,7 +352,7 @@ class GalleryPanel(QWidget):
 
     @Slot()
     def toggle_favourite(self) -> None:
-        from gan_studio.export import save_favourites
+        from gan_studio.engine import RunDir
 
         seed = self._current_seed()
         if seed is None or self.run_dir is None:
@@ -321,7 +360,7 @@ class GalleryPanel(QWidget):
         fav = seed not in self.favourites
         (self.favourites.add if fav else self.favourites.discard)(seed)
         try:
-            save_favourites(self.run_dir, self.favourites)
+            RunDir(self.run_dir).save_favourites(self.favourites)
         except OSError as e:
             self.status.emit(f"Could not save the favourites: {e}")
         self.model.set_favourite(seed, fav)

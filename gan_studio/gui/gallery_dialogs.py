@@ -136,8 +136,8 @@ class CompareDialog(QDialog):
         col.addWidget(close)
 
         checkpoints = [(f"step {step:,}", path) for step, path in self.run.checkpoint_list()]
-        if (self.run.checkpoints / "best.pt").is_file():
-            checkpoints.append(("best", self.run.checkpoints / "best.pt"))
+        if self.run.best_checkpoint.is_file():
+            checkpoints.append(("best", self.run.best_checkpoint))
         run_path = self.run.path
 
         def job(progress):
@@ -181,7 +181,7 @@ class CompareDialog(QDialog):
     def _show_grid(self, i: int) -> None:
         if 0 <= i < len(self.grids):
             path = self.grids[i]
-            self.timeline_view.set_image(QImage(str(path)), f"step {int(path.stem.split('_')[-1]):,}")
+            self.timeline_view.set_image(QImage(str(path)), f"step {self.run.grid_step(path):,}")
 
     def done(self, result: int) -> None:
         self.task.cancel()

@@ -200,7 +200,7 @@ class GeneratorHost(QObject):
         def job(progress):
             import torch
 
-            from gan_studio.export import interpolate_noise
+            from gan_studio.engine.latent import interpolate_noise
 
             za, zb = generator.noise([seed_a, seed_b]).cpu().numpy()
             z = torch.from_numpy(interpolate_noise(za, zb, frames, kind))

@@ -22,6 +22,7 @@ from gan_studio.gui.runs_panel import RunsPanel
 from gan_studio.gui.settings import Settings
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.training_panel import TrainingPanel
+from gan_studio.gui.training_state import TrainingState
 from gan_studio.gui.widgets import label
 
 DATASET, TRAIN, RUNS, GALLERY = range(4)
@@ -32,7 +33,6 @@ def engine_info(progress=None) -> dict:
     import torch
 
     from gan_studio.engine.device import device_name, resolve_device
-    from gan_studio.models import REGISTRY
 
     auto = resolve_device("auto")
     devices = [("auto", f"Auto: {device_name(auto)}")]
@@ -41,17 +41,18 @@ def engine_info(progress=None) -> dict:
     if auto.type == "mps":
         devices.append(("mps", device_name(auto)))
     devices.append(("cpu", device_name(torch.device("cpu"))))
-    return {"devices": devices, "models": [(k, v[1]) for k, v in REGISTRY.items()], "gpu": auto.type != "cpu",
-            "auto": device_name(auto)}
+    return {"devices": devices, "gpu": auto.type != "cpu", "device_type": auto.type, "auto": device_name(auto)}
 
 
 def folder_from_urls(urls: list[QUrl]) -> Path | None:
-    """The folder a drop means: a dropped folder, or the folder of dropped files."""
+    """The data a drop means: a dropped folder, a dropped MNIST-style file, or the folder of dropped images."""
+    from gan_studio.data.arrays import is_array_file
+
     for url in urls:
         if not url.isLocalFile():
             continue
         path = Path(url.toLocalFile())
-        if path.is_dir():
+        if path.is_dir() or (path.is_file() and is_array_file(path.name)):
             return path
         if path.exists():
             return path.parent
@@ -102,7 +103,7 @@ class MainWindow(QMainWindow):
         self.dataset.set_recent(self.settings.recent_folders())
         form = self.settings.json("train/form")
         if isinstance(form, dict):
-            self.training.form.set_values(form)
+            self.training.restore_form(form)
         self._restore_state()
         self._update_actions()
 
@@ -183,14 +184,13 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(state)
 
     def _splitters(self) -> dict:
-        return {"train": self.training.split, "monitor": self.training.monitor_split,
-                "dataset": self.dataset.splitter, "gallery": self.gallery.split}
+        return {**self.training.splitters(), **self.dataset.splitters(), **self.gallery.splitters()}
 
     def save_state(self) -> None:
         self.settings.save_bytes("window/geometry", self.saveGeometry())
         for key, splitter in self._splitters().items():
             self.settings.save_bytes(f"splitters/{key}", splitter.saveState())
-        self.settings.set_json("train/form", self.training.form.values())
+        self.settings.set_json("train/form", self.training.form_values())
         self.settings.sync()
 
     # ------------------------------------------------------------------------------- the engine
@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
         self.engine = info
         self.device_label.setText(info["auto"])
         self.device_label.setToolTip("The device that trains when Device is Auto")
-        self.training.set_engine_ready(info["devices"], info["models"])
+        self.training.set_engine_ready(info["devices"], info["device_type"])
         self.runs.refresh()
         self._update_actions()
 
@@ -231,11 +231,8 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: str | Path, source: str | None = None) -> None:
         folder = Path(folder).expanduser()
         self.tabs.setCurrentIndex(DATASET)
-        if not folder.is_dir():
-            self.dataset.error.setText(f"Folder not found: {folder}")
-            self.dataset.error.setVisible(True)
-            self.dataset.stack.setCurrentIndex(0)
-            self.show_status(f"Folder not found: {folder}")
+        if not folder.is_dir() and not folder.is_file():
+            self.dataset.show_error(f"Folder not found: {folder}")
             return
         if source != "demo":
             self.dataset.set_recent(self.settings.add_recent_folder(str(folder.resolve())))
@@ -244,15 +241,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def open_demo(self) -> None:
-        from gan_studio.data.demo import ensure_demo_folder
-
         self.tabs.setCurrentIndex(DATASET)
-        self.dataset.show_busy("Painting the demo landscapes…", "300 small paintings, made on this computer")
-        task = Task(lambda progress: ensure_demo_folder(progress=progress))
-        task.progress.connect(self.dataset.set_progress)
-        task.done.connect(lambda folder: self.open_folder(folder, source="demo"))
-        task.failed.connect(self.dataset._on_failed)
-        self.dataset.task = task.start()
+        self.dataset.paint_demo()
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -334,38 +324,28 @@ class MainWindow(QMainWindow):
     def _on_run_ended(self, path: str) -> None:
         self.runs.refresh()
         self.runs.select(path)
-        if self.gallery.run_dir is not None and Path(path) == self.gallery.run_dir:
-            self.gallery.refresh_checkpoints()
-        elif self.gallery.run_dir is None and (Path(path) / "checkpoints").is_dir():
-            try:
-                self.gallery.open_run(Path(path), self._gallery_device())
-            except Exception:  # noqa: BLE001 - a run without a checkpoint: the gallery stays empty
-                pass
+        self.gallery.run_trained(Path(path), self._gallery_device())
 
     def export_run_dir(self) -> Path | None:
         if self.tabs.currentIndex() == RUNS and self.runs.selected() is not None:
             return self.runs.selected().path
-        if self.gallery.run_dir is not None:
-            return self.gallery.run_dir
-        return self.training.run_dir
+        if self.gallery.current_run() is not None:
+            return self.gallery.current_run()
+        return self.training.current_run()
 
     @Slot()
     def export(self) -> None:
+        from gan_studio.engine import RunDir
         from gan_studio.gui.export_dialog import ExportDialog
 
         run_dir = self.export_run_dir()
-        if run_dir is None or not (run_dir / "checkpoints").is_dir() or not any((run_dir / "checkpoints").iterdir()):
+        if run_dir is None or not RunDir(run_dir).has_checkpoint():
             self.show_status("Nothing to export yet: train a run first (or choose one in the Runs tab)")
             return
-        favourites = sorted(self.gallery.favourites) if self.gallery.run_dir == run_dir else []
-        if not favourites:
-            from gan_studio.export import load_favourites
-
-            favourites = load_favourites(run_dir)
+        favourites = self.gallery.favourites_of(run_dir)
         native = self._native_size(run_dir)
-        checkpoint = None
-        if self.gallery.run_dir == run_dir and self.gallery.checkpoint.currentIndex() > 0:
-            checkpoint = Path(self.gallery.checkpoint.currentData())
+        # the checkpoint picked in the gallery, when it shows this run
+        checkpoint = self.gallery.chosen_checkpoint() if self.gallery.current_run() == run_dir else None
         self.export_dialog = ExportDialog(run_dir, favourites, native, self.settings, self._gallery_device(),
                                           checkpoint, self)
         self.export_dialog.exported.connect(
@@ -388,17 +368,17 @@ class MainWindow(QMainWindow):
     def show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
 
-    @Slot(str)
-    def _on_training_state(self, state: str) -> None:
+    @Slot(object)
+    def _on_training_state(self, state: TrainingState) -> None:
         self._update_actions()
-        if state == "idle" and self._close_when_stopped:
+        if not state.active and self._close_when_stopped:
             QTimer.singleShot(0, self.close)
 
     def _update_actions(self) -> None:
         t = self.training
         self.start_action.setEnabled(t.can_start())
-        self.pause_action.setEnabled(t.state in ("training", "paused", "loading"))
-        self.stop_action.setEnabled(t.state in ("training", "paused", "loading"))
+        self.pause_action.setEnabled(t.state.can_pause)
+        self.stop_action.setEnabled(t.state.can_stop)
         self.export_action.setEnabled(self.engine_ready)
         self.new_seeds_action.setEnabled(self.tabs.currentIndex() == GALLERY)
 
@@ -427,14 +407,14 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def export_running(self) -> bool:
-        return self.export_dialog is not None and self.export_dialog.task is not None
+        return self.export_dialog is not None and self.export_dialog.is_running()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.export_running() and not self._close_when_stopped:
             if not self.confirm_close_during_export():
                 event.ignore()
                 return
-            self.export_dialog.task.cancel()  # the job removes what it wrote; shutdown() waits for it
+            self.export_dialog.cancel_export()  # the job removes what it wrote; shutdown() waits for it
         if self.training.is_active():
             if not self._close_when_stopped:
                 if not self.confirm_close_during_training():
@@ -454,5 +434,5 @@ class MainWindow(QMainWindow):
         self.training.shutdown(msecs)
         tasks.cancel_all()
         tasks.wait_all(msecs)
-        if self.export_dialog is not None and self.export_dialog.task is not None:
-            self.export_dialog.task.cancel()
+        if self.export_dialog is not None:
+            self.export_dialog.cancel_export()

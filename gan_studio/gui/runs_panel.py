@@ -44,7 +44,7 @@ class RunRow:
 
 
 def _last_stats(path: Path) -> dict:
-    """The last complete line of stats.jsonl, read from the end of the file (runs can log for days)."""
+    """The last complete record of a run's stats file, read from its end (runs can log for days)."""
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -94,7 +94,7 @@ def read_run(run) -> RunRow:
         model, target, source = "?", None, "?"
     info = run.info()
     cps = run.checkpoint_list()
-    step = cps[-1][0] if cps else 0
+    step = run.latest_step()
     last = _last_stats(run.stats_path)
     status = _lock_status(run.lock_path)
     if status is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage
@@ -15,6 +16,7 @@ from gan_studio.gui.charts import LineChart
 from gan_studio.gui.imaging import ImageView
 from gan_studio.gui.style import SERIES
 from gan_studio.gui.training_form import TrainingForm
+from gan_studio.gui.training_state import TrainingState
 from gan_studio.gui.widgets import label
 from gan_studio.gui.worker import TrainingSession, TrainingWorker
 from gan_studio.progress import format_duration
@@ -24,19 +26,19 @@ PROGRESS_SCALE = 1000
 
 class TrainingPanel(QWidget):
     status = Signal(str)  # a status-bar message
-    state_changed = Signal(str)  # 'idle' | 'loading' | 'training' | 'paused' | 'stopping'
+    state_changed = Signal(object)  # TrainingState
     run_started = Signal(str)  # run folder
     run_ended = Signal(str)  # run folder (finished, stopped or failed)
     preview_shown = Signal(int)  # step of the preview now on screen (tests wait for it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.dataset = None  # DatasetSummary
+        self.dataset = None  # DataSummary
         self.resume_dir: Path | None = None
         self.session: TrainingSession | None = None
-        self.state = "idle"
+        self._state = TrainingState.IDLE
         self.engine_ready = False
-        self.gpu = False  # a CUDA or Apple GPU is there (set when the engine is loaded)
+        self.device_type = "cpu"  # what Device "auto" trains on: cpu, cuda or mps (set when the engine is loaded)
         self._best_swd = float("inf")
         self._quality_parts: dict[str, str] = {}
         self.run_dir: Path | None = None
@@ -139,24 +141,45 @@ class TrainingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.split)
-        self._set_state("idle")
+        self._set_state(TrainingState.IDLE)
+
+    # ------------------------------------------------------------------------------ what others ask
+    @property
+    def state(self) -> TrainingState:
+        """What the panel is doing; changed only by the panel (see state_changed)."""
+        return self._state
+
+    def current_run(self) -> Path | None:
+        """The run folder of the training running now or last (None before the first training)."""
+        return self.run_dir
+
+    def form_values(self) -> dict[str, Any]:
+        """The form's values, to remember between sessions."""
+        return self.form.values()
+
+    def restore_form(self, values: dict[str, Any]) -> None:
+        """Restore values saved by form_values() (unknown or missing keys are left alone)."""
+        self.form.set_values(values)
+
+    def splitters(self) -> dict[str, QSplitter]:
+        """The panel's splitters by settings key, whose positions the window saves and restores."""
+        return {"train": self.split, "monitor": self.monitor_split}
 
     # ------------------------------------------------------------------------------------ inputs
-    def set_engine_ready(self, devices: list[tuple[str, str]], models: list[tuple[str, str]]) -> None:
+    def set_engine_ready(self, devices: list[tuple[str, str]], device_type: str = "cpu") -> None:
         self.engine_ready = True
         self.form.set_devices(devices)
-        self.form.set_models(models)
-        self.gpu = any(v not in ("auto", "cpu") for v, _ in devices)
-        self._set_state(self.state)
+        self.device_type = device_type
+        self._set_state(self._state)
 
     def set_dataset(self, summary, apply_defaults: bool = True) -> None:
         self.dataset = summary
-        if self.state == "idle":
+        if not self._state.active:
             self._leave_resume()
         if apply_defaults and summary.count and not self.is_active():  # the form shows the running config
-            self.form.apply_dataset_defaults(summary, self.gpu)
+            self.form.apply_defaults(summary, self.device_type)
         self._describe_source()
-        self._set_state(self.state)
+        self._set_state(self._state)
 
     def _describe_source(self) -> None:
         if self.resume_dir is not None:
@@ -174,18 +197,19 @@ class TrainingPanel(QWidget):
             return
         run = RunDir.open(run_dir)
         config = run.config()
-        cps = run.checkpoint_list()
-        step = cps[-1][0] if cps else 0
+        has_step_checkpoint = bool(run.checkpoint_list())  # continuing needs a step checkpoint, not best.pt
+        step = run.latest_step()
         self.resume_dir = run.path
         self.run_dir = run.path
         self.form.set_resume(config, step, run.path.name)
         self._describe_source()
         self._load_history(run)
         self._set_run_link(run.path)
-        self.headline.setText(f"Step {step:,}" + ("" if cps else " (no checkpoint yet: cannot continue)"))
+        cannot = "" if has_step_checkpoint else " (no checkpoint yet: cannot continue)"
+        self.headline.setText(f"Step {step:,}{cannot}")
         self.progress.setValue(0)
         self.progress.setFormat(f"Trained to step {step:,}")
-        self._set_state("idle")
+        self._set_state(TrainingState.IDLE)
 
     def _leave_resume(self) -> None:
         if self.resume_dir is not None:
@@ -201,7 +225,7 @@ class TrainingPanel(QWidget):
             self.run_link.setText("")
             self.progress.setFormat("")
             self.progress.setValue(0)
-            self._set_state("idle")
+            self._set_state(TrainingState.IDLE)
 
     def _load_history(self, run) -> None:
         stats = run.read_stats()
@@ -223,7 +247,7 @@ class TrainingPanel(QWidget):
         grids = run.sample_grids()
         if grids:
             image = QImage(str(grids[-1]))
-            step = int(grids[-1].stem.split("_")[-1])
+            step = run.grid_step(grids[-1])
             self.preview.set_image(image, f"Step {step:,} · the generator on its fixed noise")
         else:
             self.preview.set_image(None)
@@ -250,7 +274,7 @@ class TrainingPanel(QWidget):
                                         minutes=v["minutes"] if v["by_minutes"] else None,
                                         device=v["device"])
             else:
-                config = self.form.to_config(self.dataset.source, self.gpu)
+                config = self.form.to_config(self.dataset, self.device_type)
                 worker = TrainingWorker(config=config)
                 self.loss_chart.clear()
                 self.d_chart.clear()
@@ -274,27 +298,27 @@ class TrainingPanel(QWidget):
         self.session.ended.connect(self._on_ended)
         self.headline.setText("Loading the images…")
         self.progress.setRange(0, 0)
-        self._set_state("loading")
+        self._set_state(TrainingState.LOADING)
         self.session.start()
         self.status.emit("Loading the images…")
 
     @Slot()
     def toggle_pause(self) -> None:
-        if self.session is None or self.state not in ("training", "paused", "loading"):
+        if self.session is None or not self._state.can_pause:
             return
         paused = not self.session.worker.paused
         self.session.set_paused(paused)
-        self._set_state("paused" if paused else "training")
+        self._set_state(TrainingState.PAUSED if paused else TrainingState.TRAINING)
         self.status.emit(f"Paused at step {self.last_step:,}" if paused else "Training resumed")
         if paused:
             self.progress.setFormat(f"Paused at step {self.last_step:,}")
 
     @Slot()
     def stop(self) -> None:
-        if self.session is None or self.state == "stopping":
+        if self.session is None or not self._state.can_stop:
             return
         self.session.stop()
-        self._set_state("stopping")
+        self._set_state(TrainingState.STOPPING)
         self.headline.setText("Stopping: saving a checkpoint…")
         self.status.emit("Stopping after this step and saving a checkpoint…")
 
@@ -325,8 +349,9 @@ class TrainingPanel(QWidget):
         self.headline.setText(f"Training on {e.n_images:,} images of {w}×{h} · {e.device}")
         self.headline.setToolTip(f"{e.precision}, from step {e.step:,} {length}")
         self._set_run_link(self.run_dir)
-        if self.state == "loading":
-            self._set_state("paused" if self.session and self.session.worker.paused else "training")
+        if self._state is TrainingState.LOADING:
+            paused = self.session is not None and self.session.worker.paused
+            self._set_state(TrainingState.PAUSED if paused else TrainingState.TRAINING)
         self.progress.setFormat(f"Step {e.step:,} · starting…")
         self.status.emit(f"Training started: {self.run_dir.name}")
         self.run_started.emit(str(self.run_dir))
@@ -349,7 +374,7 @@ class TrainingPanel(QWidget):
                  f"{s.images_per_s:,.0f} images/s"]
         if s.eta_s is not None:
             parts.append(f"{format_duration(s.eta_s)} left")
-        if self.state != "paused":
+        if not self._state.paused:
             self.progress.setFormat(" · ".join(parts))
         self._show_quality(batch)
 
@@ -416,12 +441,12 @@ class TrainingPanel(QWidget):
             session.thread.wait()
             session.worker.deleteLater()
             session.deleteLater()
-        if run_dir is not None and self.resume_dir is None and (Path(run_dir) / "checkpoints").is_dir():
+        if run_dir is not None and self.resume_dir is None:
             try:  # the run now has a checkpoint: Start continues it unless a new run is asked for
                 self.open_run_after_training(Path(run_dir))
             except GanStudioError:
                 pass
-        self._set_state("idle")
+        self._set_state(TrainingState.IDLE)
         if run_dir is not None:
             self.run_ended.emit(str(run_dir))
 
@@ -429,24 +454,22 @@ class TrainingPanel(QWidget):
         from gan_studio.engine import RunDir
 
         run = RunDir.open(run_dir)
-        cps = run.checkpoint_list()
-        if cps:
+        if run.checkpoint_list():
             self.resume_dir = run.path
-            self.form.set_resume(run.config(), cps[-1][0], run.path.name)
+            self.form.set_resume(run.config(), run.latest_step(), run.path.name)
             self._describe_source()
 
     # ---------------------------------------------------------------------------------------- state
-    def _set_state(self, state: str) -> None:
-        self.state = state
-        active = state != "idle"
+    def _set_state(self, state: TrainingState) -> None:
+        self._state = state
         self.start_button.setEnabled(self.can_start())
         self.start_button.setText("Continue Training" if self.resume_dir is not None else "Start Training")
         if not self.engine_ready:
             self.start_button.setToolTip("Loading the training engine…")
-        self.pause_button.setEnabled(state in ("training", "paused", "loading"))
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.stop_button.setEnabled(state in ("training", "paused", "loading"))
-        self.form.setEnabled(not active)
+        self.pause_button.setEnabled(state.can_pause)
+        self.pause_button.setText("Resume" if state.paused else "Pause")
+        self.stop_button.setEnabled(state.can_stop)
+        self.form.setEnabled(not state.active)
         self.new_run_button.setVisible(self.resume_dir is not None)
-        self.new_run_button.setEnabled(not active and self.dataset is not None and self.dataset.count > 0)
+        self.new_run_button.setEnabled(not state.active and self.dataset is not None and self.dataset.count > 0)
         self.state_changed.emit(state)

@@ -82,7 +82,8 @@ def test_a_folder_without_images_says_so(window, qtbot, tmp_path):
 def test_a_missing_folder_is_an_inline_message(window, tmp_path):
     window.open_folder(tmp_path / "gone")
     assert window.dataset.stack.currentIndex() == 0
-    assert "not found" in window.dataset.error.text()
+    assert "not found" in window.dataset.error.text() and not window.dataset.error.isHidden()
+    assert "not found" in window.statusBar().currentMessage()
 
 
 def test_recent_folders_are_remembered(window, qtbot, paintings):

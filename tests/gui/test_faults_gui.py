@@ -9,6 +9,7 @@ from gui_helpers import drop_urls, start_small_training
 from PIL import Image
 
 from gan_studio.engine import RunDir
+from gan_studio.gui.training_state import TrainingState
 
 
 def test_closing_during_an_export_asks_then_cancels_it_and_removes_its_files(window, qtbot, trained_run, tmp_path):
@@ -75,7 +76,7 @@ def test_deleting_the_dataset_folder_while_training(window, qtbot, paintings):
     qtbot.waitUntil(lambda: t.loss_chart.count() >= steps_before + 2, timeout=60000)
     with qtbot.waitSignal(t.run_ended, timeout=60000):
         t.stop()
-    qtbot.waitUntil(lambda: t.state == "idle", timeout=10000)
+    qtbot.waitUntil(lambda: t.state is TrainingState.IDLE, timeout=10000)
     run = RunDir(t.run_dir)
     assert run.checkpoint_list() and not run.lock_path.exists()
 
@@ -84,7 +85,7 @@ def test_deleting_the_dataset_folder_while_training(window, qtbot, paintings):
     assert t.resume_dir == run.path and t.start_button.isEnabled()
     with qtbot.waitSignal(t.run_ended, timeout=60000):
         t.start()
-    qtbot.waitUntil(lambda: t.state == "idle", timeout=10000)
+    qtbot.waitUntil(lambda: t.state is TrainingState.IDLE, timeout=10000)
     assert not t.error.isHidden(), t.error.text()
     assert "no longer at" in t.error.text() and str(paintings) in t.error.text()
     assert run.checkpoint_list() == checkpoints and not run.lock_path.exists()

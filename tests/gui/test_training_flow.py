@@ -10,6 +10,7 @@ from gui_helpers import drop_urls, set_small_form, start_small_training
 from PIL import Image
 
 from gan_studio.engine import RunDir
+from gan_studio.gui.training_state import TrainingState
 
 
 def stats_steps(run_dir) -> list[int]:
@@ -23,11 +24,14 @@ def test_drop_train_pause_resume_stop_and_find_the_run(window, qtbot, paintings)
     t = window.training
     set_small_form(t.form, steps=100_000)
     window.tabs.setCurrentIndex(1)
+    states = []
+    t.state_changed.connect(states.append)
 
     with qtbot.waitSignal(t.preview_shown, timeout=60000) as first:
         t.start()  # the first preview is the untrained generator at step 0
     assert first.args == [0] and t.preview.has_image()
-    assert t.state == "training" and not t.start_button.isEnabled() and not t.form.isEnabled()
+    assert t.state is TrainingState.TRAINING and not t.start_button.isEnabled() and not t.form.isEnabled()
+    assert window.pause_action.isEnabled() and window.stop_action.isEnabled() and not window.start_action.isEnabled()
     qtbot.waitUntil(lambda: t.loss_chart.count() >= 3 and t.d_chart.count() >= 3, timeout=60000)
     assert t.progress.format().startswith("Step ") and "images/s" in t.progress.format()
     run_dir = t.run_dir
@@ -39,19 +43,23 @@ def test_drop_train_pause_resume_stop_and_find_the_run(window, qtbot, paintings)
 
     # pause: the steps stop advancing; resume: they go on
     t.toggle_pause()
-    assert t.state == "paused" and t.pause_button.text() == "Resume"
+    assert t.state is TrainingState.PAUSED and t.pause_button.text() == "Resume"
     qtbot.wait(600)  # a step in flight may still finish and be logged
     paused_at = stats_steps(run_dir)
     qtbot.wait(1200)
     assert stats_steps(run_dir) == paused_at
     t.toggle_pause()
-    assert t.state == "training" and t.pause_button.text() == "Pause"
+    assert t.state is TrainingState.TRAINING and t.pause_button.text() == "Pause"
     qtbot.waitUntil(lambda: len(stats_steps(run_dir)) > len(paused_at) + 2, timeout=60000)
 
     # stop: a checkpoint is saved, the run is listed
     with qtbot.waitSignal(t.run_ended, timeout=60000):
         t.stop()
-    qtbot.waitUntil(lambda: t.state == "idle", timeout=10000)
+    qtbot.waitUntil(lambda: t.state is TrainingState.IDLE, timeout=10000)
+    distinct = [s for i, s in enumerate(states) if i == 0 or s is not states[i - 1]]
+    S = TrainingState
+    assert distinct == [S.LOADING, S.TRAINING, S.PAUSED, S.TRAINING, S.STOPPING, S.IDLE]
+    assert not window.pause_action.isEnabled() and not window.stop_action.isEnabled()
     run = RunDir(run_dir)
     cps = run.checkpoint_list()
     assert cps and max(stats_steps(run_dir)) <= cps[-1][0] < max(stats_steps(run_dir)) + 10
@@ -144,6 +152,7 @@ def test_gallery_pages_favourites_interpolation_and_checkpoints(window, qtbot, t
     g.toggle_favourite()
     saved = json.loads((trained_run / "favourites.json").read_text())
     assert saved["seeds"] == [5, 7]
+    assert RunDir(trained_run).favourites() == [5, 7] == g.favourites_of(trained_run)
     g.fav_only.setChecked(True)
     qtbot.waitUntil(lambda: g.model.seeds() == [5, 7] and g.model.ready_count() == 2, timeout=60000)
     g.fav_only.setChecked(False)
@@ -169,7 +178,7 @@ def test_gallery_pages_favourites_interpolation_and_checkpoints(window, qtbot, t
         pass
     n_cps = len(RunDir(trained_run).checkpoint_list())
     assert n_cps == 2  # steps 20 and 40
-    rows = n_cps + (RunDir(trained_run).checkpoints / "best.pt").is_file()  # and the best snapshot, if kept
+    rows = n_cps + RunDir(trained_run).best_checkpoint.is_file()  # and the best snapshot, if kept
     assert dialog.grid.count() == 2 + rows * (1 + 2)  # a header per seed; per checkpoint its name and 2 samples
     assert dialog.timeline_slider.maximum() == len(RunDir(trained_run).sample_grids()) - 1
     dialog.close()
@@ -178,9 +187,11 @@ def test_gallery_pages_favourites_interpolation_and_checkpoints(window, qtbot, t
 def test_export_dialog_writes_images_and_a_grid_and_never_overwrites_silently(window, qtbot, trained_run, tmp_path):
     window.browse_run(str(trained_run))
     qtbot.waitUntil(lambda: window.gallery.host.generator is not None, timeout=60000)
+    assert window.gallery.chosen_checkpoint() is None  # the default: the best snapshot, else the newest
     window.export()
     d = window.export_dialog
-    assert d.new_radio.isChecked()  # no favourites yet
+    assert d.new_radio.isChecked() and d.favourites == []  # no favourites yet
+    assert d.run_dir == trained_run and d.checkpoint is None and not d.is_running()
     out = tmp_path / "exported"
     d.folder.setText(str(out))
     d.count.setValue(12)
