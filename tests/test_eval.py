@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,7 +13,7 @@ from gan_studio.cli import main
 from gan_studio.config import RunConfig
 from gan_studio.engine import CheckpointSaved, Notice, RunDir, StepStats, Trainer, load_generator
 from gan_studio.engine import checkpoint as ckpt
-from gan_studio.engine.quality import QualityMonitor, overfitting_notice
+from gan_studio.engine.quality import QualityCheck, QualityMonitor
 
 
 def quality_config(source, steps: int = 8, **train) -> RunConfig:
@@ -76,19 +77,58 @@ def test_monitor_tells_when_quality_turns_and_when_samples_copy(tmp_path):
     assert other.state_dict() == monitor.state_dict()
 
 
-def test_overfitting_signal_is_told_once_when_nothing_holds_d_back():
-    trainer = SimpleNamespace(augment_on=False, augment=SimpleNamespace(adaptive=True), overfit_logs=0, step=0,
-                              config=SimpleNamespace(train=SimpleNamespace(log_every=50)), images=SimpleNamespace(
-                                  files=["a"] * 300))
+def test_overfitting_signal_is_told_once_when_nothing_holds_d_back(tmp_path):
+    check = QualityCheck(RunDir(tmp_path), every=0, log_every=50)  # the check off: it still watches D
     said = []
     for step in range(10):
-        trainer.step = step
-        stats = SimpleNamespace(r_t=0.97, augment_p=None)
-        said += list(overfitting_notice(trainer, stats))
+        stats = SimpleNamespace(step=step, r_t=0.97, augment_p=None)
+        said += check.overfitting(stats, augment_on=False, adaptive=True, n_images=300)
     assert len(said) == 1 and isinstance(said[0], Notice) and "memorising the 300" in said[0].message
-    trainer.augment_on, trainer.overfit_logs = True, 0
-    held = [n for _ in range(10) for n in overfitting_notice(trainer, SimpleNamespace(r_t=0.97, augment_p=0.5))]
+    assert said[0].step == 3  # the 4th log in a row (200 steps at log_every 50)
+    held_back = QualityCheck(RunDir(tmp_path), every=0, log_every=50)
+    held = [n for step in range(10) for n in held_back.overfitting(SimpleNamespace(step=step, r_t=0.97, augment_p=0.5),
+                                                                    augment_on=True, adaptive=True, n_images=300)]
     assert held == []  # ADA is still raising p: that is its job, not a warning
+
+
+def test_quality_check_saves_a_new_best_through_the_run_folder_and_resumes_its_record(tmp_path):
+    run = RunDir(tmp_path)
+    run.checkpoints.mkdir()
+    train = np.random.default_rng(0).integers(0, 256, (24, 3, 16, 16), dtype=np.uint8)
+    check = QualityCheck(run, every=4, log_every=2, train=train, noise=torch.randn(24, 8), seed=0)
+    assert check.enabled and not check.due(2) and check.due(4) and not check.final_due(3) and check.final_due(5)
+
+    def generate(z):
+        return torch.rand(len(z), 3, 16, 16, generator=torch.Generator().manual_seed(1))
+
+    events: list = []
+    figures = run_to_end(check.check(4, generate, lambda: {"step": 4, "marker": "full state"}), events)
+    assert figures["swd"] > 0 and check.last_step == 4 and not check.final_due(4)
+    assert events == [CheckpointSaved(4, run.best_checkpoint)]
+    assert torch.load(run.best_checkpoint, weights_only=True)["marker"] == "full state"
+    assert run.best_info() == {"step": 4, **figures}
+    events = []
+    run_to_end(check.check(8, generate, lambda: pytest.fail("not a new best: nothing is saved")), events)
+    assert events == [] and check.last_step == 8  # the same samples again: no better than the best
+    state = json.loads(json.dumps(check.state_dict()))  # what a checkpoint holds under "quality"
+    assert state == check.monitor.state_dict()
+    resumed = QualityCheck(run, every=4, log_every=2, train=train, noise=torch.randn(24, 8))
+    run.write_best_info({"step": 6, "swd": figures["swd"] / 2, "copy_share": 0.0})  # a best written after it
+    resumed.load_state_dict(state)
+    assert resumed.last_step == 8 and resumed.monitor.history == check.monitor.history
+    assert (resumed.monitor.best_step, resumed.monitor.best_swd) == (6, figures["swd"] / 2)
+    off = QualityCheck(run, every=4, log_every=2)  # another rank, or images too small: nothing measured
+    off.load_state_dict(state)
+    assert not off.enabled and not off.due(4) and not off.final_due(8) and off.state_dict() is None
+
+
+def run_to_end(events, into: list):
+    """Collect an event generator's events into ``into``; returns its return value."""
+    while True:
+        try:
+            into.append(next(events))
+        except StopIteration as stop:
+            return stop.value
 
 
 def test_eval_command_prints_and_saves_the_metrics(capsys, landscapes32, tmp_path):

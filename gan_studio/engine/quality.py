@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Callable, Generator
 
 import numpy as np
 import torch
 
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.events import CheckpointSaved, Notice, StepStats
-from gan_studio.engine.metrics import (ImageBatch, Reference, closest_pairs_image, evaluate, memorisation,
-                                       quick_quality, reference)
-
-if TYPE_CHECKING:
-    from gan_studio.engine.trainer import Trainer
+from gan_studio.engine.metrics import (
+    ImageBatch,
+    Reference,
+    closest_pairs_image,
+    evaluate,
+    memorisation,
+    quick_quality,
+    reference,
+)
+from gan_studio.engine.rundir import RunDir
+from gan_studio.engine.schedule import crosses_multiple
 
 OVERFIT_RT = 0.9  # r_t above this: D calls (almost) every training image real with certainty
 
@@ -95,39 +101,78 @@ class QualityMonitor:
         self.told = list(state.get("told", []))
 
 
-# --------------------------------------------------------------------------------- the trainer's side
-def check_quality(trainer: "Trainer", session_seconds: float) -> Iterator[Notice | CheckpointSaved]:
-    """Measure the trainer's EMA generator; a new best is written to checkpoints/best.pt. Returns the figures
-    (as the generator's return value: ``figures = yield from check_quality(...)``)."""
-    monitor = trainer.quality
-    assert monitor is not None
-    samples = [trainer.generate(z).clamp(0, 1).mul(255).round().to(torch.uint8)
-               for z in trainer.quality_noise.split(100)]
-    figures = monitor.measure(torch.cat(samples))
-    trainer.last_quality_step = trainer.step
-    best, notices = monitor.update(trainer.step, figures["swd"], figures["copy_share"])
-    for message in notices:
-        yield Notice(trainer.step, message)
-    if best:
-        path = trainer.run_dir.best_checkpoint
-        ckpt.save_checkpoint(path, trainer.state_dict(session_seconds))
-        trainer.run_dir.write_best_info({"step": trainer.step, **figures})
-        yield CheckpointSaved(trainer.step, path)
-    return figures
+# ------------------------------------------------------------------------------------ during training
+class QualityCheck:
+    """The check a run makes while it trains: at the first log step at or past each multiple of ``every`` it
+    measures the EMA generator's samples of the fixed ``noise`` against the ``train`` images, and a new best is
+    written whole to checkpoints/best.pt. On every log it also watches for the discriminator memorising the
+    training images. Without ``train`` (the check off, a rank other than 0, tiny images) it only watches."""
 
+    def __init__(self, run_dir: RunDir, every: int | None, log_every: int, train: np.ndarray | None = None,
+                 noise: torch.Tensor | None = None, seed: int = 0) -> None:
+        self.run_dir = run_dir
+        self.every = every or 0
+        self.log_every = log_every
+        self.monitor = QualityMonitor(train, seed=seed) if train is not None and self.every else None
+        self.noise = noise
+        self.last_step = 0  # the step of the latest check
+        self.overfit_logs = 0  # consecutive logged windows with D sure of every training image
 
-def overfitting_notice(trainer: "Trainer", stats: StepStats) -> Iterator[Notice]:
-    """Tell the user, once, when D has been sure of every training image for a long while (ADA's r_t near 1)
-    with nothing left to hold it back: the classic sign that the game is about to degrade."""
-    held_back = trainer.augment_on and trainer.augment.adaptive and (stats.augment_p or 0.0) < 0.99
-    sure = stats.r_t is not None and stats.r_t > OVERFIT_RT and not held_back
-    trainer.overfit_logs = trainer.overfit_logs + 1 if sure else 0
-    if trainer.overfit_logs == max(3, 200 // trainer.config.train.log_every):
-        advice = ("augmentation is already at its strongest" if trainer.augment_on else
+    @property
+    def enabled(self) -> bool:
+        return self.monitor is not None
+
+    def due(self, step: int) -> bool:
+        """Asked on a log step: whether this is the first one at or past a multiple of ``every``."""
+        return self.enabled and crosses_multiple(step, self.every, self.log_every)
+
+    def final_due(self, step: int) -> bool:
+        """At the end of a session: whether the final state, not yet checked, is late enough to be."""
+        return self.enabled and step > self.last_step and step >= self.every
+
+    def check(self, step: int, generate: Callable[[torch.Tensor], torch.Tensor],
+              checkpoint_state: Callable[[], dict[str, Any]]
+              ) -> Generator[Notice | CheckpointSaved, None, dict[str, float]]:
+        """Measure ``generate`` (noise -> images in [0, 1]) at ``step``; a new best saves ``checkpoint_state()``.
+        Returns the figures (as the generator's return value: ``figures = yield from check.check(...)``)."""
+        assert self.monitor is not None and self.noise is not None
+        samples = [generate(z).clamp(0, 1).mul(255).round().to(torch.uint8) for z in self.noise.split(100)]
+        figures = self.monitor.measure(torch.cat(samples))
+        self.last_step = step
+        best, notices = self.monitor.update(step, figures["swd"], figures["copy_share"])
+        for message in notices:
+            yield Notice(step, message)
+        if best:
+            path = self.run_dir.best_checkpoint
+            ckpt.save_checkpoint(path, checkpoint_state())
+            self.run_dir.write_best_info({"step": step, **figures})
+            yield CheckpointSaved(step, path)
+        return figures
+
+    def overfitting(self, stats: StepStats, augment_on: bool, adaptive: bool, n_images: int) -> list[Notice]:
+        """Tell the user, once, when D has been sure of every training image for a long while (ADA's r_t near 1)
+        with nothing left to hold it back: the classic sign that the game is about to degrade."""
+        held_back = augment_on and adaptive and (stats.augment_p or 0.0) < 0.99
+        sure = stats.r_t is not None and stats.r_t > OVERFIT_RT and not held_back
+        self.overfit_logs = self.overfit_logs + 1 if sure else 0
+        if self.overfit_logs != max(3, 200 // self.log_every):
+            return []
+        advice = ("augmentation is already at its strongest" if augment_on else
                   "augmentation (--augment on) or the data-efficient model (--model fastgan) counter this")
-        yield Notice(trainer.step, f"the discriminator has been sure of every training image for a while "
-                                   f"(r_t = {stats.r_t:.2f}): it is memorising the {len(trainer.images.files)} "
-                                   f"images, and samples usually get worse from here; {advice}")
+        return [Notice(stats.step, f"the discriminator has been sure of every training image for a while "
+                                   f"(r_t = {stats.r_t:.2f}): it is memorising the {n_images} images, and samples "
+                                   f"usually get worse from here; {advice}")]
+
+    def state_dict(self) -> dict[str, Any] | None:
+        """The monitor's record (a checkpoint's "quality"); None when nothing is measured."""
+        return self.monitor.state_dict() if self.monitor is not None else None
+
+    def load_state_dict(self, state: dict[str, Any] | None) -> None:
+        if not state or self.monitor is None:
+            return
+        self.monitor.load_state_dict(state)
+        self.monitor.adopt_best(self.run_dir.best_info())  # a best written after this checkpoint stays
+        self.last_step = self.monitor.history[-1][0] if self.monitor.history else 0
 
 
 # ------------------------------------------------------------------------------------------------ a run

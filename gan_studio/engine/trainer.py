@@ -33,15 +33,15 @@ from gan_studio.engine.augment import AdaptiveAugment
 from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
 from gan_studio.engine.discriminator_pair import DiscriminatorPair
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
-from gan_studio.engine.events import (CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started,
-                                     StepStats)
-from gan_studio.fileio import atomic_save
+from gan_studio.engine.events import CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started, StepStats
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
-from gan_studio.engine.quality import QualityMonitor, center_crop, check_quality, overfitting_notice
+from gan_studio.engine.quality import QualityCheck, center_crop
 from gan_studio.engine.rundir import RunDir
+from gan_studio.engine.schedule import Schedule, SessionClock
 from gan_studio.errors import ConfigError, DataError, GanStudioError
 from gan_studio.families import SMALL_DATASET, family
+from gan_studio.fileio import atomic_save
 from gan_studio.models import build_models, sample_noise
 
 RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
@@ -109,15 +109,13 @@ class Trainer:
         self.augment = AdaptiveAugment(t.augment_ops if self.augment_on else [], self.device, t.batch * self.world,
                                        t.ada_target, t.ada_interval, t.ada_kimg, t.augment_p_start,
                                        fixed=t.augment_p if self.augment_on else 0.0)
-        self.overfit_logs = 0  # consecutive logged windows with D sure of every training image
-        self.quality: QualityMonitor | None = None
+        train = quality_noise = None  # rank 0 alone measures quality (the others still watch for overfitting)
         if t.quality_every and dist.is_main() and min(self.shape[1:]) >= 8:
             train = center_crop(images.images, images.target_height, images.target_width)
-            self.quality = QualityMonitor(train, seed=t.seed)
             quality_gen = torch.Generator(device=self.device).manual_seed(t.seed + QUALITY_SEED_OFFSET)
-            self.quality_noise = sample_noise(min(t.quality_n, len(train)), config.model.z_dim, config.model.noise,
-                                              quality_gen, self.device)
-        self.last_quality_step = 0
+            quality_noise = sample_noise(min(t.quality_n, len(train)), config.model.z_dim, config.model.noise,
+                                         quality_gen, self.device)
+        self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed)
         self.g_train: torch.nn.Module = self.G
         self.d_pair: torch.nn.Module = DiscriminatorPair(self.D)
         if self.world > 1:
@@ -313,97 +311,31 @@ class Trainer:
         except GanStudioError as e:
             yield Failed(self.step, self.run_dir.path, str(e))
             return
-        if self.is_main:
-            self.run_dir.remove_stale_temporaries()
-            self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name())
-        start_step = self.step
-        session_start = time.monotonic()
-        paused_for = 0.0
-        last_ckpt_step, last_ckpt_time = self.step, session_start
-        window_start, window_steps = session_start, 0
-        last_preview_time = session_start
-        acc = torch.zeros(4, device=self.device)
-        reason = "stopped"
         try:
+            self._open_session()  # inside the try: a failure here still releases the lock
             yield Started(self.run_dir.path, self.step, t.steps, t.minutes, device_name(self.device),
                           self._precision_name(), len(self.images.files), self.shape)
             if self.step == 0 and self.is_main:
                 yield self._preview(save=True)
             self._good_state = self._snapshot()
             while True:
-                if not self._unpaused.is_set():
-                    pause_start = time.monotonic()
-                    self._unpaused.wait()
-                    paused_for += time.monotonic() - pause_start
-                    window_start += time.monotonic() - pause_start
-                elapsed = time.monotonic() - session_start - paused_for
-                if t.steps is not None and self.step >= t.steps:
-                    reason = "steps"
+                if self.paused:
+                    with self.clock.pause():  # paused time is not training time
+                        self._unpaused.wait()
+                elapsed = self.clock.elapsed()
+                reason = self._end_reason(elapsed)
+                if reason is not None:
                     break
-                # Under torchrun, ending on time or on request is agreed by all ranks every log_every steps.
-                if self.world == 1 or self.step % t.log_every == 0:
-                    time_up = t.minutes is not None and elapsed >= t.minutes * 60
-                    if dist.any_rank(time_up or self._stop.is_set(), self.device):
-                        reason = "time" if time_up else "stopped"
-                        break
-
-                try:
-                    acc += self.train_step()
-                except torch.OutOfMemoryError:
-                    yield self._halve_batch()
+                notice = self._advance()  # one iteration of Algorithm 1
+                if notice is not None:  # the step was given up (out of memory, no compiler): go round again
+                    yield notice
                     continue
-                except Exception as e:  # noqa: BLE001 - only a failing compiler is recovered here
-                    if not self.compiled:
-                        raise
-                    yield self._fall_back_to_eager(e)
-                    continue
-                self.step += 1
-                window_steps += 1
-
-                if self.step % t.log_every == 0:
-                    means = dist.mean_across_ranks(acc / window_steps)
-                    if not torch.isfinite(means).all():
-                        yield self._roll_back()
-                        last_ckpt_step = self.step
-                    else:
-                        quality, spent = None, 0.0
-                        if self._quality_due():
-                            checked = time.monotonic()
-                            quality = yield from check_quality(self, elapsed)
-                            spent = time.monotonic() - checked  # not training time: kept out of images/s
-                        stats = self._log(means, window_steps, window_start + spent, elapsed, start_step, quality)
-                        yield stats
-                        yield from overfitting_notice(self, stats)
-                    acc.zero_()
-                    window_start, window_steps = time.monotonic(), 0
-                now = time.monotonic()
-                if self.is_main and self.step % t.sample_every == 0:
-                    yield self._preview(save=True)
-                    last_preview_time = now
-                elif self.is_main and self.preview_seconds and now - last_preview_time >= self.preview_seconds:
-                    yield self._preview(save=False)
-                    last_preview_time = now
-                due_by_steps = t.checkpoint_every is not None and self.step - last_ckpt_step >= t.checkpoint_every
-                due_by_time = now - last_ckpt_time >= t.checkpoint_minutes * 60
-                if (due_by_steps or due_by_time) and (self.world == 1 or self.step % t.log_every == 0):
-                    if self._window_is_finite(acc):
-                        yield from self._checkpoint(now - session_start - paused_for)
-                    else:
-                        yield self._roll_back()
-                        acc.zero_()
-                        window_steps = 0
-                    last_ckpt_step, last_ckpt_time = self.step, now
-            session = time.monotonic() - session_start - paused_for
-            if not self._window_is_finite(acc):
-                raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); "
-                                     f"the last checkpoint is intact")
-            if self.quality is not None and self.step > self.last_quality_step and self.step >= t.quality_every:
-                yield from check_quality(self, session)  # the final state gets its chance to be the best
-            if self.step != last_ckpt_step or self.last_checkpoint is None:
-                yield from self._checkpoint(session)
-            if self.is_main and self.step % t.sample_every != 0:
-                yield self._preview(save=True)
-            yield Finished(self.step, self.run_dir.path, reason, self.seconds_before + session)
+                if self.schedule.log_due(self.step):
+                    yield from self._log_window(elapsed)
+                now = self.clock.now()
+                yield from self._scheduled_preview(now)
+                yield from self._scheduled_checkpoint(now)
+            yield from self._finish(reason)
         except GanStudioError as e:
             yield Failed(self.step, self.run_dir.path, str(e))
         except torch.OutOfMemoryError:
@@ -417,6 +349,92 @@ class Trainer:
                          f"training failed at step {self.step}: {type(e).__name__}: {e} (details in error.log)")
         finally:
             lock.release()
+
+    def _open_session(self) -> None:
+        """Tidy the run folder; start this session's clock, schedule and statistics window."""
+        if self.is_main:
+            self.run_dir.remove_stale_temporaries()
+            self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name())
+        self.clock = SessionClock()
+        self.schedule = Schedule(self.config.train, self.step, self.world, now=self.clock.start)
+        self._acc = torch.zeros(4, device=self.device)  # the window's summed statistics, on the device
+        self._window_steps = 0
+
+    def _end_reason(self, elapsed: float) -> str | None:
+        """"steps", "time" or "stopped" when training ends before the next step; None while it goes on."""
+        if self.schedule.steps_reached(self.step):
+            return "steps"
+        # Under torchrun, ending on time or on request is agreed by all ranks every log_every steps.
+        if self.schedule.agreed_step(self.step):
+            time_up = self.schedule.time_up(elapsed)
+            if dist.any_rank(time_up or self._stop.is_set(), self.device):
+                return "time" if time_up else "stopped"
+        return None
+
+    def _advance(self) -> Notice | None:
+        """One training step into the statistics window; or, if it was given up, the Notice of what changed."""
+        try:
+            self._acc += self.train_step()
+        except torch.OutOfMemoryError:
+            return self._halve_batch()
+        except Exception as e:  # noqa: BLE001 - only a failing compiler is recovered here
+            if not self.compiled:
+                raise
+            return self._fall_back_to_eager(e)
+        self.step += 1
+        self._window_steps += 1
+        return None
+
+    def _log_window(self, elapsed: float) -> Iterator[Event]:
+        """The window's mean statistics (with the quality check when due), or a rollback if a loss was not finite."""
+        means = dist.mean_across_ranks(self._acc / self._window_steps)
+        if not torch.isfinite(means).all():
+            yield self._roll_back()
+            self.schedule.rolled_back_to(self.step)
+        else:
+            quality, spent = None, 0.0
+            if self.quality.due(self.step):
+                checked = self.clock.now()
+                quality = yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(elapsed))
+                spent = self.clock.now() - checked  # not training time: kept out of images/s
+            stats = self._log(means, elapsed, quality, spent)
+            yield stats
+            yield from self.quality.overfitting(stats, self.augment_on, self.augment.adaptive, len(self.images.files))
+        self._acc.zero_()
+        self._window_steps = 0
+        self.clock.new_window()
+
+    def _scheduled_preview(self, now: float) -> Iterator[Preview]:
+        if self.is_main and self.schedule.preview_due(self.step, now, self.preview_seconds):
+            yield self._preview(save=self.schedule.grid_due(self.step))
+            self.schedule.previewed(now)
+
+    def _scheduled_checkpoint(self, now: float) -> Iterator[Event]:
+        """A checkpoint when one is due, if the losses since the last are finite; a rollback if not."""
+        if not self.schedule.checkpoint_due(self.step, now):
+            return
+        if self._window_is_finite(self._acc):
+            yield from self._checkpoint(self.clock.elapsed(now))
+        else:
+            yield self._roll_back()
+            self._acc.zero_()
+            self._window_steps = 0
+        self.schedule.checkpointed(self.step, now)
+
+    def _finish(self, reason: str) -> Iterator[Event]:
+        """The end of a session: the final state is checked, saved and previewed (each unless just done)."""
+        session = self.clock.elapsed()
+        if not self._window_is_finite(self._acc):
+            raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); "
+                                 f"the last checkpoint is intact")
+        if self.quality.final_due(self.step):
+            # the final state gets its chance to be the best
+            yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(session))
+        if self.step != self.schedule.last_checkpoint_step or self.last_checkpoint is None:
+            yield from self._checkpoint(session)
+        if self.is_main and not self.schedule.grid_due(self.step):
+            yield self._preview(save=True)
+        yield Finished(self.step, self.run_dir.path, reason, self.seconds_before + session)
 
     # ------------------------------------------------------------------------------------ faults and recovery
     def _window_is_finite(self, acc: torch.Tensor) -> bool:
@@ -471,23 +489,13 @@ class Trainer:
     def _precision_name(self) -> str:
         return {None: "float32", torch.bfloat16: "bfloat16", torch.float16: "float16"}[self.amp_dtype]
 
-    def _log(self, means: torch.Tensor, steps: int, window_start: float, elapsed: float, start_step: int,
-             quality: dict[str, float] | None = None) -> StepStats:
+    def _log(self, means: torch.Tensor, elapsed: float, quality: dict[str, float] | None, excluded: float) -> StepStats:
+        """The window's statistics as a record of stats.jsonl; ``excluded`` seconds of it were not training."""
         t = self.config.train
         signals = torch.stack([self.augment.p.float(), self.augment.rt.float()]).to(means)
         loss_d, loss_g, d_real, d_fake, p, rt = torch.cat([means, signals]).tolist()  # the loop's only host sync
-        now = time.monotonic()
-        rate = steps / max(now - window_start, 1e-9)
-        progress = eta = None
-        fractions = []
-        if t.steps is not None:
-            total = max(t.steps - start_step, 1)
-            fractions.append(((self.step - start_step) / total, (t.steps - self.step) / rate))
-        if t.minutes is not None:
-            fractions.append((elapsed / (t.minutes * 60), t.minutes * 60 - elapsed))
-        if fractions:
-            progress, eta = max(fractions)  # whichever limit comes first
-            progress, eta = min(progress, 1.0), max(eta, 0.0)
+        rate = self._window_steps / max(self.clock.window_seconds(excluded), 1e-9)
+        progress, eta = self.schedule.progress(self.step, elapsed, rate)
         stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch * self.world, loss_d, loss_g,
                           d_real, d_fake, self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"],
                           progress, eta, round(p, 4) if self.augment_on else None, round(rt, 4),
@@ -495,11 +503,6 @@ class Trainer:
         if self.is_main:
             self.run_dir.append_stats(stats.to_json())
         return stats
-
-    def _quality_due(self) -> bool:
-        """At the first log step at or past each multiple of quality_every (a function of the step alone)."""
-        t = self.config.train
-        return self.quality is not None and self.step // t.quality_every > (self.step - t.log_every) // t.quality_every
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor) -> torch.Tensor:
@@ -543,7 +546,7 @@ class Trainer:
             "rng": rng,
             "fixed_noise": self.fixed_noise.cpu(),
             "augment": self.augment.state_dict(),
-            "quality": self.quality.state_dict() if self.quality is not None else None,
+            "quality": self.quality.state_dict(),
         }
 
     def _checkpoint(self, session_seconds: float) -> Iterator[CheckpointSaved]:
@@ -579,10 +582,7 @@ class Trainer:
         self.fixed_noise = state["fixed_noise"].to(self.device)
         if state.get("augment"):  # the augmentation strength goes on where it was (older checkpoints: none)
             self.augment.load_state_dict(state["augment"])
-        if state.get("quality") and self.quality is not None:
-            self.quality.load_state_dict(state["quality"])
-            self.quality.adopt_best(self.run_dir.best_info())  # a best written after this checkpoint stays
-            self.last_quality_step = self.quality.history[-1][0] if self.quality.history else 0
+        self.quality.load_state_dict(state.get("quality"))
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         if self.world > 1 or rng.get("world_size", 1) > 1:
