@@ -119,7 +119,8 @@ def main() -> int:
     counts = {"stats_batches": 0, "previews": 0, "checkpoints": 0}
     window.training.session.worker.checkpoint.connect(
         lambda step, path: counts.__setitem__("checkpoints", counts["checkpoints"] + 1))
-    window.training.session.worker.stats.connect(lambda b: counts.__setitem__("stats_batches", counts["stats_batches"] + 1))
+    window.training.session.worker.stats.connect(
+        lambda b: counts.__setitem__("stats_batches", counts["stats_batches"] + 1))
     window.training.preview_shown.connect(lambda s: counts.__setitem__("previews", counts["previews"] + 1))
     ticks: list[int] = []
     clock = QElapsedTimer()

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import math
 import os
 import platform
 import shutil
@@ -202,7 +201,8 @@ def train(args: argparse.Namespace, work: Path, train_digits: np.ndarray) -> dic
     assert finished is not None
     if not snapshots or snapshots[-1]["step"] != finished.step:
         snapshot(finished.step, finished.seconds)
-    return {"config": cfg.to_dict(), "instance_noise": args.instance_noise, "steps": finished.step, "seconds": finished.seconds, "snapshots": snapshots,
+    return {"config": cfg.to_dict(), "instance_noise": args.instance_noise, "steps": finished.step,
+            "seconds": finished.seconds, "snapshots": snapshots,
             "stats": curve[:: max(1, len(curve) // 200)], "loadavg_start": load_start, "loadavg_end": os.getloadavg(),
             "cpu_minutes": round((time.process_time() - cpu_start) / 60, 2),
             "pylearn2_details": not args.no_pylearn2_details}

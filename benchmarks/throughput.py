@@ -264,7 +264,8 @@ def main() -> int:
             "seconds": args.seconds, "peak_gflops": cpu_peak or gpu_peak_gflops(device_name(dev)),
             "peak_kind": "measured bf16/fp32 matrix product" if cpu_peak else "vendor data sheet",
             "small_grid_policy": os.environ.get("GAN_STUDIO_SMALL_GRID", "auto")}
-    header = f"{'row':<10}{'ours img/s':>12}{'classic img/s':>15}{'ratio':>8}{'ours RSS MB':>13}{'classic RSS MB':>16}" \
+    header = f"{'row':<10}{'ours img/s':>12}{'classic img/s':>15}{'ratio':>8}{'ours RSS MB':>13}" \
+             f"{'classic RSS MB':>16}" \
              f"{'GFLOP/img':>11}{'share of peak':>15}"
     print(header)
     for row in rows:

@@ -142,6 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--overwrite", action="store_true", help="replace files that already exist")
     e.set_defaults(func=cmd_export)
 
+    x = sub.add_parser("export-model", help="export the generator as an ONNX or TorchScript file, with a model card")
+    x.add_argument("run", type=Path, metavar="RUN_DIR")
+    x.add_argument("--checkpoint", default="best", metavar="best|latest|STEP",
+                   help="the run's best snapshot (default), its newest checkpoint, or the checkpoint of a step")
+    x.add_argument("--format", choices=["onnx", "torchscript"],
+                   help="default: torchscript for a .pt or .ts file name, else onnx")
+    x.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="the model file; its card goes beside it as FILE.json and FILE.md")
+    x.add_argument("--force", action="store_true", help="replace the file and its card if they exist")
+    x.set_defaults(func=cmd_export_model)
+
     g = sub.add_parser("gui", help="open the desktop app")
     g.add_argument("folder", type=Path, nargs="?", help="a folder of images to load")
     g.set_defaults(func=cmd_gui)
@@ -203,6 +214,21 @@ def data_source(args: argparse.Namespace) -> str:
     return "demo" if args.demo else str(Path(args.folder).expanduser().resolve())
 
 
+def check_options(args: argparse.Namespace) -> None:
+    """What the options alone can tell, said before a single image is read (a folder can take a while)."""
+    from gan_studio.config import DataConfig, image_size, parse_aspect
+    from gan_studio.families import family
+
+    if args.aspect is not None:
+        parse_aspect(args.aspect)
+    if args.res is not None:
+        DataConfig(source=".", res=args.res).validate()
+    if args.model and args.res:
+        why_not = family(args.model).check_shape(*image_size(args.res, args.aspect or "1:1"))
+        if why_not:
+            raise ConfigError(why_not)
+
+
 def config_from_args(args: argparse.Namespace, summary) -> "RunConfig":
     """A RunConfig for a new run: the defaults policy's choice for this data on this device (the one the app
     makes), then a preset's values, then the options given on the command line."""
@@ -247,6 +273,7 @@ def _train(args: argparse.Namespace, Trainer) -> int:
                                  progress=lambda done, total: bar.update(done, total))
     else:
         source = data_source(args)
+        check_options(args)
         bar = ProgressBar("checking images")
         cfg = config_from_args(args, summarize_source(source, lambda done, total: bar.update(done, total)))
         bar.close()
@@ -406,6 +433,19 @@ def cmd_export(args: argparse.Namespace) -> int:
                         progress=lambda done, total: bar.update(done, total, force=done == total))
     bar.close()
     print(f"exported {len(result.files)} file(s) to {result.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_export_model(args: argparse.Namespace) -> int:
+    from gan_studio.model_export import export_model, model_export_plan, snapshot_choice
+
+    existing = [p for p in model_export_plan(args.out) if p.exists()]
+    if existing and not args.force:
+        raise GanStudioError(f"{existing[0]} already exists; add --force to replace it")
+    result = export_model(args.run, args.out, fmt=args.format, checkpoint=snapshot_choice(args.checkpoint),
+                          overwrite=args.force)
+    print(f"exported the generator of step {result.step} as {result.format}: {result.model}\n"
+          f"  model card: {result.card_json}, {result.card_md}", file=sys.stderr)
     return 0
 
 

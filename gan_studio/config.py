@@ -165,7 +165,8 @@ class TrainConfig:
             if not 0 < getattr(self, name) <= 10:
                 raise ConfigError(f"{name} must be in (0, 10], got {getattr(self, name)}")
         if self.lr_decay < 1.0 or self.lr_min < 0:
-            raise ConfigError(f"lr_decay must be at least 1 and lr_min non-negative, got {self.lr_decay}, {self.lr_min}")
+            raise ConfigError(f"lr_decay must be at least 1 and lr_min non-negative, got {self.lr_decay}, "
+                              f"{self.lr_min}")
         if self.momentum_final is not None and not 0 <= self.momentum_final < 1:
             raise ConfigError(f"momentum_final must be in [0, 1), got {self.momentum_final}")
         if not 0 <= self.momentum < 1 or self.momentum_steps < 0:
@@ -186,7 +187,8 @@ class TrainConfig:
             raise ConfigError(f"augment must be one of {', '.join(AUGMENT_MODES)}, got {self.augment!r}")
         bad = [op for op in self.augment_ops if op not in AUGMENT_OPS]
         if bad or not isinstance(self.augment_ops, list):
-            raise ConfigError(f"augment_ops must be a list drawn from {', '.join(AUGMENT_OPS)}, got {self.augment_ops!r}")
+            raise ConfigError(f"augment_ops must be a list drawn from {', '.join(AUGMENT_OPS)}, "
+                              f"got {self.augment_ops!r}")
         for name in ("augment_p", "augment_p_start"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -210,7 +212,8 @@ class RunConfig:
 
     def validate(self) -> "RunConfig":
         if self.version != CONFIG_VERSION:
-            raise ConfigError(f"config version {self.version} is not supported (this GAN Studio reads {CONFIG_VERSION})")
+            raise ConfigError(f"config version {self.version} is not supported "
+                              f"(this GAN Studio reads {CONFIG_VERSION})")
         self.data.validate()
         self.model.validate()
         self.train.validate()

@@ -24,6 +24,7 @@ from gan_studio.errors import GanStudioError
 from gan_studio.fileio import atomic_save, atomic_write_text
 
 FORMATS = {"png": "PNG", "jpg": "JPEG"}
+LANCZOS = Image.Resampling.LANCZOS
 
 
 def image_name(seed: int, fmt: str = "png") -> str:
@@ -54,7 +55,7 @@ def save_images(images: np.ndarray, seeds: Sequence[int], out: Path, run_name: s
         pil = _pil(image)
         if size and size != max(pil.size):
             scale = size / max(pil.size)
-            pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), Image.LANCZOS)
+            pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), LANCZOS)
         meta = {"seed": str(seed), "run": run_name, "step": str(step), "software": "GAN Studio"}
         try:
             if fmt == "png":
@@ -142,7 +143,7 @@ def _resized(image: np.ndarray, size: int | None) -> Image.Image:
     pil = _pil(image).convert("RGB")
     if size and size != max(pil.size):
         scale = size / max(pil.size)
-        pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), Image.LANCZOS)
+        pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), LANCZOS)
     return pil
 
 
@@ -287,7 +288,7 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
                     with Image.open(path) as im:
                         pic = im.convert("RGB")
                     if pic.width > GIF_MAX:
-                        pic = pic.resize((GIF_MAX, max(1, round(pic.height * GIF_MAX / pic.width))), Image.LANCZOS)
+                        pic = pic.resize((GIF_MAX, max(1, round(pic.height * GIF_MAX / pic.width))), LANCZOS)
                     pictures.append(_caption(pic, f"step {max(RunDir.grid_step(path), 0):,}"))
                     tick()
                 _save_gif(out / PROGRESS_GIF, pictures, [150] * (len(pictures) - 1) + [1500])

@@ -21,7 +21,12 @@ from data_corpus import CORPUS_IGNORED, UNICODE_NAME, digits, make_bad_input_cor
 import gan_studio.data.cache as cache_mod  # noqa: E402
 import gan_studio.data.scan as scan_mod  # noqa: E402
 from gan_studio.data import (  # noqa: E402
-    IMAGE_EXTENSIONS, ImageSet, NoUsableImagesError, default_cache_dir, load_dataset, scan_folder,
+    IMAGE_EXTENSIONS,
+    ImageSet,
+    NoUsableImagesError,
+    default_cache_dir,
+    load_dataset,
+    scan_folder,
 )
 from gan_studio.errors import DataError  # noqa: E402
 

@@ -15,9 +15,9 @@ from PIL import Image
 
 from gan_studio.cli import main as cli
 from gan_studio.config import RunConfig
-from gan_studio.errors import GanStudioError
 from gan_studio.engine.latent import WALK_FRAMES, interpolate_noise, slerp, walk_noise
 from gan_studio.engine.rundir import RunDir
+from gan_studio.errors import GanStudioError
 from gan_studio.export import GRID_NAME, HTML_NAME, PROGRESS_GIF, WALK_GIF, WALK_KEYS, export_plan, export_run
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_trainer import small_config
 
-from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Trainer
+from gan_studio.engine import Failed, Finished, Notice, Trainer
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.rundir import RunDir
-from test_trainer import small_config
 
 
 def poison_d_loss(trainer, bad_calls):

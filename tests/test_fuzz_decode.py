@@ -183,6 +183,7 @@ def pillow_state():
     assert (list(warnings.filters), Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES) == before
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600, method="thread")
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's notes on corrupt EXIF / TIFF tags are expected
 def test_mutated_images_decode_or_raise_image_decode_error(tmp_path, pillow_state):

@@ -71,6 +71,7 @@ def test_laplacian_pyramid_reconstructs_the_image():
 
 
 # ------------------------------------------------------------------------------------------------ MS-SSIM
+@pytest.mark.slow
 def test_ms_ssim_is_one_for_identical_images_and_low_for_noise(landscapes):
     a = landscapes[:8]
     assert torch.allclose(M.ms_ssim(a, a), torch.ones(8), atol=1e-5)
@@ -109,6 +110,7 @@ def test_closest_pairs_image_shows_each_sample_beside_its_nearest(landscapes):
     assert (mem.nearest == torch.arange(6)).all() and mem.copy_share == 1.0  # each is its own nearest
 
 
+@pytest.mark.slow
 def test_evaluate_gives_every_figure_with_the_parzen_estimate(landscapes):
     figures = M.evaluate(landscapes[:40], landscapes[40:])
     for key in ("swd", "swd_levels", "swd_n", "ms_ssim_samples", "ms_ssim_train", "copy_share", "parzen"):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_studio.engine.parzen import (PAPER_SIGMAS, parzen_evaluate, parzen_log_likelihoods, select_sigma)
+from gan_studio.engine.parzen import PAPER_SIGMAS, parzen_evaluate, parzen_log_likelihoods, select_sigma
 
 
 def gaussian_logpdf(x: np.ndarray, mean: np.ndarray, var: float) -> np.ndarray:

@@ -62,7 +62,6 @@ def test_applying_twice_shares_no_lists():
 
 def test_the_command_line_starts_from_the_preset_and_options_win(tmp_path):
     from gan_studio.cli import build_parser, config_from_args
-
     from gan_studio.data.summary import DataSummary
 
     args = build_parser().parse_args(["train", str(tmp_path), "--preset", "paper-mnist", "--batch", "50"])

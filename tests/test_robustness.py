@@ -268,6 +268,7 @@ def test_images_under_the_minimum_side_are_rejected_and_4x4_is_upscaled(tmp_path
 # --- scale: 5,000 tiny files --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600, method="thread")
 def test_a_folder_of_5000_tiny_files(tmp_path, capsys):
     folder = tmp_path / "tiny"

@@ -9,8 +9,17 @@ import pytest
 import torch
 
 from gan_studio.config import RunConfig
-from gan_studio.engine import (CheckpointSaved, Failed, Finished, Preview, RunDir, Started, StepStats, Trainer,
-                               load_generator)
+from gan_studio.engine import (
+    CheckpointSaved,
+    Failed,
+    Finished,
+    Preview,
+    RunDir,
+    Started,
+    StepStats,
+    Trainer,
+    load_generator,
+)
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.lock import RunLock
 from gan_studio.errors import CheckpointError

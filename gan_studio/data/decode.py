@@ -188,7 +188,7 @@ def _tiles_cover(im: Image.Image) -> bool:
     """True when the pieces Pillow will decode (strips, tiles) add up to the whole image."""
     w, h = im.size
     area = 0
-    for tile in im.tile:
+    for tile in getattr(im, "tile", []):  # Pillow's undocumented (but stable) list of decoder pieces
         x0, y0, x1, y1 = tile[1]
         area += max(0, min(x1, w) - max(x0, 0)) * max(0, min(y1, h) - max(y0, 0))
     return area >= w * h
@@ -258,10 +258,10 @@ def _high_depth_to_l(im: Image.Image) -> Image.Image:
             out = _to_u8(_stretch(a.astype(np.float64)))
     else:  # 'F': float32, worked on in place
         f = np.nan_to_num(a.astype(np.float32), copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-        lo, hi = float(f.min()), float(f.max())
-        if lo >= 0 and hi <= 1:
+        f_lo, f_hi = float(f.min()), float(f.max())
+        if f_lo >= 0 and f_hi <= 1:
             f *= 255.0
-        elif not (lo >= 0 and hi <= 255):
+        elif not (f_lo >= 0 and f_hi <= 255):
             f = _stretch(f.astype(np.float64))  # float64: (value - lo) cannot overflow
         out = _to_u8(f)
     return Image.fromarray(np.ascontiguousarray(out))

@@ -54,7 +54,7 @@ def _wh(size: Size) -> tuple[int, int]:
 def _noise(rng: np.random.Generator, grid: tuple[int, int], w: int, h: int) -> np.ndarray:
     """Smooth noise in [0, 1]: a small random grid (rows, cols) upsampled bicubically; the grid fixes the scale."""
     g = rng.random(grid).astype(np.float32)
-    return np.clip(np.asarray(Image.fromarray(g).resize((w, h), Image.BICUBIC)), 0.0, 1.0)
+    return np.clip(np.asarray(Image.fromarray(g).resize((w, h), Image.Resampling.BICUBIC)), 0.0, 1.0)
 
 
 def _mix(a: np.ndarray, b, t) -> np.ndarray:
@@ -95,8 +95,8 @@ def make_landscape(seed: int, size: Size = DEMO_SIZE) -> Image.Image:
     aspect = w / h
 
     time_of_day = rng.choice(["day", "dusk", "night"], p=[0.5, 0.3, 0.2])
-    stops, light = _SKIES[time_of_day]
-    stops = np.clip(np.array(stops) * rng.uniform(0.85, 1.15, (3, 3)), 0, 1).astype(np.float32)
+    sky_colours, light = _SKIES[time_of_day]
+    stops = np.clip(np.array(sky_colours) * rng.uniform(0.85, 1.15, (3, 3)), 0, 1).astype(np.float32)
     has_water = rng.random() < 0.65
     horizon = rng.uniform(0.48, 0.68) if has_water else rng.uniform(0.42, 0.58)
 

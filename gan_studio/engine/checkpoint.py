@@ -10,8 +10,8 @@ from typing import Any
 
 import torch
 
-from gan_studio.fileio import atomic_save
 from gan_studio.errors import CheckpointError
+from gan_studio.fileio import atomic_save
 
 FORMAT = "gan_studio.checkpoint"
 FORMAT_VERSION = 1
@@ -45,7 +45,8 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
             f"refused to load {path.name}: it holds something other than weights and numbers, which could run "
             f"code ({str(e).splitlines()[0][:200]})") from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
-        raise CheckpointError(f"checkpoint {path.name} is corrupt or unreadable: {str(e).splitlines()[0][:200]}") from None
+        raise CheckpointError(f"checkpoint {path.name} is corrupt or unreadable: "
+                              f"{str(e).splitlines()[0][:200]}") from None
     validate_checkpoint(state, path.name)
     return state
 
@@ -54,7 +55,8 @@ def validate_checkpoint(state: Any, name: str = "checkpoint") -> None:
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{name} is not a GAN Studio checkpoint")
     if state.get("version") != FORMAT_VERSION:
-        raise CheckpointError(f"{name} has format version {state.get('version')}; this GAN Studio reads {FORMAT_VERSION}")
+        raise CheckpointError(f"{name} has format version {state.get('version')}; "
+                              f"this GAN Studio reads {FORMAT_VERSION}")
     missing = [k for k in REQUIRED_KEYS if k not in state]
     if missing:
         raise CheckpointError(f"{name} is missing {', '.join(missing)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 
@@ -12,7 +14,7 @@ class DiscriminatorPair(torch.nn.Module):
 
     def __init__(self, d: torch.nn.Module) -> None:
         super().__init__()
-        self.d = d
+        self.d: Any = d  # any family's D; a self-supervised one has reconstruction_loss
         self.self_supervised = hasattr(d, "reconstruction_loss")
 
     def forward(self, real: torch.Tensor, fake: torch.Tensor):
@@ -20,3 +22,9 @@ class DiscriminatorPair(torch.nn.Module):
             real_logits, recon = self.d.reconstruction_loss(real)
             return real_logits, self.d(fake), recon
         return self.d(real), self.d(fake), None
+
+
+def apply_constraints(d: Any) -> None:
+    """After a D step: a D with weight constraints (the MLP's max column norm) projects its weights back."""
+    if hasattr(d, "apply_constraints"):
+        d.apply_constraints()

@@ -18,7 +18,7 @@ def make_ema(model: nn.Module) -> nn.Module:
 def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> None:
     # Warm up: early weights move fast, so a fixed 0.999 would average in the random initialisation for too long.
     d = min(decay, (1.0 + step) / (10.0 + step))
-    ema_params = [p for p in ema.parameters()]
+    ema_params: list[torch.Tensor] = list(ema.parameters())
     params = [p.detach() for p in model.parameters()]
     torch._foreach_lerp_(ema_params, params, 1.0 - d)
     for b_ema, b in zip(ema.buffers(), model.buffers()):

@@ -92,7 +92,7 @@ def laplacian_pyramid(x: torch.Tensor, min_size: int = 16) -> list[torch.Tensor]
     levels = []
     while min(x.shape[-2:]) > min_size:
         low = _downsample(x)
-        levels.append(x - _upsample(low, tuple(x.shape[-2:])))
+        levels.append(x - _upsample(low, (x.shape[-2], x.shape[-1])))
         x = low
     levels.append(x)
     return levels
@@ -106,7 +106,8 @@ class SWDResult:
     n: int  # images per set actually compared
 
 
-def _positions(level: torch.Tensor, per_image: int, size: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def _positions(level: torch.Tensor, per_image: int, size: int,
+               gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     n, _, h, w = level.shape
     ys = torch.randint(0, h - size + 1, (n, per_image), generator=gen)
     xs = torch.randint(0, w - size + 1, (n, per_image), generator=gen)
@@ -294,6 +295,8 @@ def memorisation(samples: ImageBatch, train: ImageBatch | None = None, threshold
     """Copies among ``samples``; pass ``ref`` (from ``reference(train)``) to reuse the training side."""
     s = as_nchw(samples)
     if ref is None:
+        if train is None:
+            raise ValueError("memorisation needs the training images or their reference")
         s, t = _match_channels(s, as_nchw(train))
         ref = reference(t, max_side=max_side)
     fs = _flat_small(s, max_side)
@@ -337,7 +340,8 @@ def parzen(samples: ImageBatch, train: ImageBatch, seed: int = 0, max_points: in
 
 
 # ---------------------------------------------------------------------------------------------- together
-def quick_quality(samples: ImageBatch, train: ImageBatch, seed: int = 0, ref: Reference | None = None) -> dict[str, float]:
+def quick_quality(samples: ImageBatch, train: ImageBatch, seed: int = 0,
+                  ref: Reference | None = None) -> dict[str, float]:
     """The cheap pair a training run tracks: SWD (at the smaller count) and the copy share."""
     result = swd(samples, train, seed=seed)
     mem = memorisation(samples, train, ref=ref)

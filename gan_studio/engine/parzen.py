@@ -70,7 +70,8 @@ def parzen_log_likelihoods(centres: np.ndarray | torch.Tensor, points: np.ndarra
 
 
 def select_sigma(centres: np.ndarray | torch.Tensor, valid: np.ndarray | torch.Tensor,
-                 sigmas: Sequence[float] = PAPER_SIGMAS, batch: int = 500) -> tuple[float, dict[float, float]]:
+                 sigmas: Sequence[float] | np.ndarray = PAPER_SIGMAS,
+                 batch: int = 500) -> tuple[float, dict[float, float]]:
     """The sigma with the highest mean validation log-likelihood (parzen_ll.cross_validate_sigma), and every
     candidate's mean."""
     lls = parzen_log_likelihoods(centres, valid, list(sigmas), batch).mean(axis=1)
@@ -79,7 +80,7 @@ def select_sigma(centres: np.ndarray | torch.Tensor, valid: np.ndarray | torch.T
 
 
 def parzen_evaluate(centres: np.ndarray | torch.Tensor, valid: np.ndarray | torch.Tensor,
-                    test: np.ndarray | torch.Tensor, sigmas: Sequence[float] = PAPER_SIGMAS,
+                    test: np.ndarray | torch.Tensor, sigmas: Sequence[float] | np.ndarray = PAPER_SIGMAS,
                     batch: int = 500) -> ParzenResult:
     """The paper's protocol: sigma chosen on ``valid``, then the mean test log-likelihood and its standard error."""
     sigma, valid_lls = select_sigma(centres, valid, sigmas, batch)

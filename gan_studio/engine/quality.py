@@ -56,6 +56,8 @@ class QualityMonitor:
         self.told: list[str] = []  # notices already given (each once until the situation changes)
 
     def measure(self, samples: ImageBatch) -> dict[str, float]:
+        if self.train is None:
+            raise ValueError("a quality check needs the training images")
         if self._ref is None:
             self._ref = reference(self.train, max_images=1000, seed=self.seed)
         return quick_quality(samples, self.train, seed=self.seed, ref=self._ref)

@@ -173,7 +173,7 @@ class RunDir:
 
     def read_stats(self) -> list[dict[str, Any]]:
         """Every logged step; a line cut short by a crash is skipped."""
-        out = []
+        out: list[dict[str, Any]] = []
         try:
             lines = self.stats_path.read_text(encoding="utf-8").splitlines()
         except OSError:

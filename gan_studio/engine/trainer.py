@@ -31,7 +31,7 @@ from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine import distributed as dist
 from gan_studio.engine.augment import AdaptiveAugment
 from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
-from gan_studio.engine.discriminator_pair import DiscriminatorPair
+from gan_studio.engine.discriminator_pair import DiscriminatorPair, apply_constraints
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
 from gan_studio.engine.events import CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started, StepStats
 from gan_studio.engine.lock import RunLock
@@ -88,8 +88,8 @@ class Trainer:
         torch.manual_seed(t.seed)  # model initialisation is part of the seed's run
         self.G, self.D = build_models(config.model, *self.shape)
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        self.G.to(self.device, memory_format=fmt)
-        self.D.to(self.device, memory_format=fmt)
+        self.G.to(self.device, memory_format=fmt)  # type: ignore[call-overload]  # torch's stubs lack this form
+        self.D.to(self.device, memory_format=fmt)  # type: ignore[call-overload]
         self.G_ema = make_ema(self.G)
         self.opt_g = self._optimizer(self.G, t.lr_g)
         self.opt_d = self._optimizer(self.D, t.lr_d)
@@ -116,8 +116,8 @@ class Trainer:
             quality_noise = sample_noise(min(t.quality_n, len(train)), config.model.z_dim, config.model.noise,
                                          quality_gen, self.device)
         self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed)
-        self.g_train: torch.nn.Module = self.G
-        self.d_pair: torch.nn.Module = DiscriminatorPair(self.D)
+        self.g_train: Any = self.G  # the module, wrapped by DDP and/or torch.compile
+        self.d_pair: Any = DiscriminatorPair(self.D)
         if self.world > 1:
             if t.update == "simultaneous":  # DDP reduces each player's gradients in a backward pass of its own
                 raise ConfigError("simultaneous updates run in one process; use update 'alternating' with torchrun")
@@ -236,8 +236,7 @@ class Trainer:
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
-            if hasattr(D, "apply_constraints"):
-                D.apply_constraints()
+            apply_constraints(D)
             self.augment.observe(real_logits, dist.mean_across_ranks if self.world > 1 else None, t.batch * self.world)
         # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
         D.requires_grad_(False)
@@ -279,8 +278,7 @@ class Trainer:
         for scaler, opt in ((self.scaler_d, self.opt_d), (self.scaler_g, self.opt_g)):
             scaler.step(opt)
             scaler.update()
-        if hasattr(self.D, "apply_constraints"):
-            self.D.apply_constraints()
+        apply_constraints(self.D)
         self.augment.observe(real_logits, None, t.batch)
         update_ema(self.G_ema, self.G, t.ema_decay, self.step)
         return step_stats(loss_d, loss_g, real_logits, fake_logits)

@@ -6,9 +6,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel, QListView,
-                               QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter, QStackedWidget,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gan_studio.data.summary import DataSummary
 from gan_studio.gui.icon import app_icon
@@ -84,8 +99,11 @@ class DatasetPanel(QWidget):
         self.recent_list = QListWidget()
         self.recent_list.setMaximumWidth(560)
         self.recent_list.setMaximumHeight(120)
-        self.recent_list.itemActivated.connect(lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
-        self.recent_list.itemClicked.connect(lambda item: self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole)))
+        def open_recent(item: QListWidgetItem) -> None:
+            self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+
+        self.recent_list.itemActivated.connect(open_recent)
+        self.recent_list.itemClicked.connect(open_recent)
         col.addSpacing(12)
         col.addWidget(self.recent_title)
         col.addWidget(self.recent_list, 0, Qt.AlignmentFlag.AlignHCenter)

@@ -13,8 +13,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QDesktopServices, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QStackedWidget,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gan_studio.gui.thumbnails import ThumbnailLoader, clipped
 from gan_studio.gui.widgets import label
@@ -105,7 +113,8 @@ def read_run(run) -> RunRow:
         else:
             status = "stopped"
     grids = run.sample_grids()
-    created = str(info.get("created") or time.strftime("%Y-%m-%d %H:%M", time.localtime(run.config_path.stat().st_mtime)))
+    created = str(info.get("created")
+                  or time.strftime("%Y-%m-%d %H:%M", time.localtime(run.config_path.stat().st_mtime)))
     thumbnail = _thumbnail(grids[-1], config, info) if grids else ""
     return RunRow(run.path, run.path.name, source, model, step, target, float(last.get("seconds", 0.0)),
                   created[:16], status, thumbnail, int(info.get("n_images", 0) or 0))

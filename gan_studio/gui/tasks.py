@@ -87,7 +87,8 @@ class Task(QObject):
     _progress_from_job = Signal(int, int)
     _result_from_job = Signal(str, object)  # kind ('done' | 'failed' | 'cancelled'), payload
 
-    def __init__(self, job: Callable[[ProgressFn], Any], pool_name: str = "work", parent: QObject | None = None) -> None:
+    def __init__(self, job: Callable[[ProgressFn], Any], pool_name: str = "work",
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.job = job
         self.pool_name = pool_name

@@ -15,6 +15,7 @@ from gan_studio.config import ModelConfig
 from gan_studio.models.layers import channels_at, grid_for, init_dcgan_weights
 from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
 
+
 class DCGANGenerator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()

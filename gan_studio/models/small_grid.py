@@ -17,6 +17,7 @@ forces it (tests, benchmarks), ``'off'`` or ``GAN_STUDIO_SMALL_GRID=off`` disabl
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -100,14 +101,14 @@ class _Overlap(torch.autograd.Function):
 
 
 # --------------------------------------------------------------------------------------------- the layers
-def _pair(v) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)
+def _pair(v: Any) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
 
 
-def _plain(m: nn.Module) -> bool:
+def _plain(m: nn.Conv2d | nn.ConvTranspose2d) -> bool:
     """Only the common case takes the route: no groups, no dilation, zero padding given as numbers."""
-    return (m.groups == 1 and _pair(m.dilation) == (1, 1) and m.padding_mode == "zeros"
-            and not isinstance(m.padding, str))
+    return bool(m.groups == 1 and _pair(m.dilation) == (1, 1) and m.padding_mode == "zeros"
+                and not isinstance(m.padding, str))
 
 
 def conv2d_gemm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
@@ -149,10 +150,11 @@ class Conv2d(nn.Conv2d):
 
     def _conv_forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
         if x.dim() == 4 and _plain(self):
-            ho = (x.shape[2] + 2 * self.padding[0] - self.kernel_size[0]) // self.stride[0] + 1
-            wo = (x.shape[3] + 2 * self.padding[1] - self.kernel_size[1]) // self.stride[1] + 1
+            (ph, pw), (sh, sw), (kh, kw) = _pair(self.padding), _pair(self.stride), _pair(self.kernel_size)
+            ho = (x.shape[2] + 2 * ph - kh) // sh + 1
+            wo = (x.shape[3] + 2 * pw - kw) // sw + 1
             if _route(x, ho * wo):
-                return conv2d_gemm(x, weight, bias, self.stride, self.padding)
+                return conv2d_gemm(x, weight, bias, (sh, sw), (ph, pw))
         return super()._conv_forward(x, weight, bias)
 
 
@@ -162,5 +164,5 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         if (output_size is None and x.dim() == 4 and _plain(self) and _pair(self.output_padding) == (0, 0)
                 and _route(x, x.shape[2] * x.shape[3])):
-            return conv_transpose2d_gemm(x, self.weight, self.bias, self.stride, self.padding)
+            return conv_transpose2d_gemm(x, self.weight, self.bias, _pair(self.stride), _pair(self.padding))
         return super().forward(x, output_size)

@@ -11,9 +11,8 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
-
 from gui_helpers import one_torch_thread, small_config  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings  # noqa: E402
 
 
 def pytest_collection_modifyitems(config, items):

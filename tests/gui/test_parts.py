@@ -213,8 +213,8 @@ def test_form_builds_a_valid_config_and_round_trips_its_values(qtbot):
     assert form.to_config("demo").model.name == "mlp"
     with pytest.raises(ConfigError, match="no data source"):  # the engine's own validation, with its message
         form.to_config("")
-    for w in (form.preset, form.model, form.width_spin, form.res, form.aspect, form.crop, form.flip, form.minutes, form.steps,
-              form.batch, form.lr_g, form.lr_d, form.k, form.g_loss, form.device, form.seed):
+    for w in (form.preset, form.model, form.width_spin, form.res, form.aspect, form.crop, form.flip, form.minutes,
+              form.steps, form.batch, form.lr_g, form.lr_d, form.k, form.g_loss, form.device, form.seed):
         assert w.toolTip(), w  # every option explains itself
 
 

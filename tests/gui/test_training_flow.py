@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from gui_helpers import drop_urls, set_small_form, start_small_training
 from PIL import Image
 
@@ -17,6 +19,7 @@ def stats_steps(run_dir) -> list[int]:
     return [r["step"] for r in RunDir(run_dir).read_stats()]
 
 
+@pytest.mark.slow
 def test_drop_train_pause_resume_stop_and_find_the_run(window, qtbot, paintings):
     drop_urls(window, [paintings])
     qtbot.waitUntil(lambda: window.dataset.summary is not None and not window.dataset.is_busy(), timeout=60000)
