@@ -43,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def add_snapshot_choice(parser: argparse.ArgumentParser) -> None:
     """--checkpoint / --which: which of a run's generators to use (sample and export)."""
-    parser.add_argument("--checkpoint", type=Path, help="a checkpoint file (default: the run's best snapshot, else newest)")
+    parser.add_argument("--checkpoint", type=Path,
+                        help="a checkpoint file (default: the run's best snapshot, else newest)")
     parser.add_argument("--which", choices=["best", "latest"], default="best",
                         help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
 
@@ -91,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                    help="also checkpoint every STEPS steps (always: every 10 minutes and on every stop)")
     t.add_argument("--sample-every", type=int, metavar="STEPS", help="save a preview grid every STEPS (default 100)")
-    t.add_argument("--out", type=Path, metavar="RUN_DIR", help="the run folder (default: a new one under the runs folder)")
+    t.add_argument("--out", type=Path, metavar="RUN_DIR",
+                   help="the run folder (default: a new one under the runs folder)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     t.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], help="mixed precision (default auto)")
     t.add_argument("--compile", choices=["auto", "on", "off"],
@@ -262,14 +264,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         dist.shutdown()
 
 
-def _train(args: argparse.Namespace, Trainer) -> int:
+def _train(args: argparse.Namespace, trainer_class) -> int:
     from gan_studio.data.summary import summarize_source
 
     if args.resume:
         if args.folder or args.demo:
             raise ConfigError("--resume continues a run with its own data; do not give a folder or --demo")
         bar = ProgressBar("loading images")
-        trainer = Trainer.resume(args.resume, steps=args.steps, minutes=args.minutes, device=args.device,
+        trainer = trainer_class.resume(args.resume, steps=args.steps, minutes=args.minutes, device=args.device,
                                  progress=lambda done, total: bar.update(done, total))
     else:
         source = data_source(args)
@@ -278,7 +280,7 @@ def _train(args: argparse.Namespace, Trainer) -> int:
         cfg = config_from_args(args, summarize_source(source, lambda done, total: bar.update(done, total)))
         bar.close()
         bar = ProgressBar("loading images")
-        trainer = Trainer.new(cfg, out=args.out, progress=lambda done, total: bar.update(done, total))
+        trainer = trainer_class.new(cfg, out=args.out, progress=lambda done, total: bar.update(done, total))
     bar.close()
     report_skipped(trainer.images)
     return drive_training(trainer)
@@ -396,9 +398,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from PIL import Image
 
-    from gan_studio.fileio import atomic_save, atomic_write_text
     from gan_studio.engine.quality import evaluate_run
     from gan_studio.engine.rundir import RunDir
+    from gan_studio.fileio import atomic_save, atomic_write_text
 
     if args.n < 2:
         raise ConfigError("--n must be at least 2")
@@ -425,7 +427,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.favourites:
         seeds = RunDir.open(args.run).favourites()
         if not seeds:
-            raise GanStudioError(f"{args.run} has no favourites yet: mark some in the gallery, or export --n new samples")
+            raise GanStudioError(f"{args.run} has no favourites yet: mark some in the gallery, "
+                                 f"or export --n new samples")
     bar = ProgressBar("exporting")
     result = export_run(args.run, args.out, n=args.n, first_seed=args.seed, fmt=args.format, size=args.size,
                         grid=args.grid, html=args.html, gif=args.gif, overwrite=args.overwrite, seeds=seeds,

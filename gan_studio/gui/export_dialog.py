@@ -1,6 +1,7 @@
 """The Export dialog: favourites or N new samples as PNG or JPEG at a chosen size, plus a contact sheet, an HTML
-gallery page and GIFs. It runs gan_studio.export.export_run off the GUI thread with a progress bar, asks before
-replacing any existing file, and says where the files went."""
+gallery page and GIFs; or the model file itself (ONNX or TorchScript, with its model card). It runs
+gan_studio.export.export_run or gan_studio.model_export.export_model off the GUI thread with a progress bar, asks
+before replacing any existing file, and says where the files went."""
 
 from __future__ import annotations
 
@@ -8,14 +9,31 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QMessageBox, QProgressBar, QPushButton, QRadioButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.widgets import label, set_tip
 
 SIZES = [128, 256, 512, 1024]
+MODEL_FORMATS = [("ONNX (onnxruntime: Python, C++, C#, JavaScript, ...)", "onnx", ".onnx"),
+                 ("TorchScript (PyTorch and LibTorch)", "torchscript", ".pt")]
 
 
 def default_export_folder(run_name: str) -> Path:
@@ -25,6 +43,7 @@ def default_export_folder(run_name: str) -> Path:
 
 class ExportDialog(QDialog):
     exported = Signal(object)  # gan_studio.export.ExportResult
+    model_exported = Signal(object)  # gan_studio.model_export.ModelExport
 
     def __init__(self, run_dir: Path, favourites: list[int], native: int, settings=None, device: str = "cpu",
                  checkpoint: Path | None = None, parent: QWidget | None = None) -> None:
@@ -117,10 +136,50 @@ class ExportDialog(QDialog):
 
         col = QVBoxLayout(self)
         col.addLayout(form)
+        col.addWidget(self._model_section())
         col.addWidget(self.progress)
         col.addWidget(self.message)
         col.addLayout(buttons)
         self._what_changed()
+
+    def _model_section(self) -> QGroupBox:
+        """The generator itself as one file that runs without GAN Studio, with its model card beside it."""
+        box = QGroupBox("Model file")
+        self.model_format = QComboBox()
+        for title, fmt, _ in MODEL_FORMATS:
+            self.model_format.addItem(title, fmt)
+        self.model_format.currentIndexChanged.connect(self._model_format_changed)
+        parent = Path(self.folder.text()).parent
+        self.model_path = QLineEdit(str(parent / f"{self.run_dir.name}.onnx"))
+        set_tip(self.model_path, "The model file; its model card goes beside it as FILE.json and FILE.md.")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose_model_file)
+        self.model_button = QPushButton("Export Model File")
+        self.model_button.clicked.connect(self.export_model)
+        where = QWidget()
+        hl = QHBoxLayout(where)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.addWidget(self.model_path, 1)
+        hl.addWidget(choose)
+        hl.addWidget(self.model_button)
+        hint = label("The generator alone (input: noise; output: images in [0, 1]), for programs without GAN "
+                     "Studio; examples/onnx_runner.py draws images from an ONNX file in ten lines.", "hint")
+        hint.setWordWrap(True)
+        form = QFormLayout(box)
+        form.addRow("Format", self.model_format)
+        form.addRow("File", where)
+        form.addRow("", hint)
+        return box
+
+    def _model_format_changed(self) -> None:
+        path = Path(self.model_path.text())
+        if path.suffix.lower() in {suffix for _, _, suffix in MODEL_FORMATS}:
+            self.model_path.setText(str(path.with_suffix(MODEL_FORMATS[self.model_format.currentIndex()][2])))
+
+    def _choose_model_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export model file", self.model_path.text())
+        if path:
+            self.model_path.setText(path)
 
     def is_running(self) -> bool:
         """An export is writing files now."""
@@ -191,6 +250,49 @@ class ExportDialog(QDialog):
         if self.settings is not None:
             self.settings.set_text("export/parent", str(out.parent))
 
+    @Slot()
+    def export_model(self) -> None:
+        from gan_studio.model_export import export_model, model_export_plan
+
+        if self.task is not None:
+            return
+        if not self.model_path.text().strip():
+            self.message.setText("Choose a file for the model.")
+            return
+        out, fmt = Path(self.model_path.text().strip()).expanduser(), self.model_format.currentData()
+        existing = [p for p in model_export_plan(out) if p.exists()]
+        overwrite = False
+        if existing:
+            if not self.confirm_overwrite(existing, out.parent):
+                self.message.setText("Nothing was exported: choose another file name, or allow replacing the files.")
+                return
+            overwrite = True
+        run_dir, checkpoint = self.run_dir, self.checkpoint or "best"
+        self.task = Task(lambda progress: export_model(run_dir, out, fmt, checkpoint, overwrite, progress))
+        self.task.progress.connect(self._on_progress)
+        self.task.done.connect(self._on_model_done)
+        self.task.failed.connect(self._on_failed)
+        self.task.cancelled.connect(self._on_cancelled)
+        self.task.start()
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.export_button.setEnabled(False)
+        self.model_button.setEnabled(False)
+        self.message.setText(f"Exporting the generator to {out}…")
+
+    @Slot(object)
+    def _on_model_done(self, result) -> None:
+        self.task, self.result = None, None
+        self.progress.setRange(0, 1)
+        self.progress.setValue(1)
+        url = QUrl.fromLocalFile(str(result.model)).toString()
+        self.message.setText(f"Exported the generator of step {result.step:,} to <a href='{url}'>{result.model}</a>, "
+                             f"with its model card ({result.card_json.name}, {result.card_md.name}).")
+        self.export_button.setEnabled(True)
+        self.model_button.setEnabled(True)
+        self.close_button.setText("Close")
+        self.model_exported.emit(result)
+
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -213,6 +315,7 @@ class ExportDialog(QDialog):
         self.task = None
         self.progress.setVisible(False)
         self.export_button.setEnabled(True)
+        self.model_button.setEnabled(True)
         self.message.setText(f"<span style='color:#ff8a80'>{message}</span>")
 
     @Slot()
@@ -220,6 +323,7 @@ class ExportDialog(QDialog):
         self.task = None
         self.progress.setVisible(False)
         self.export_button.setEnabled(True)
+        self.model_button.setEnabled(True)
         self.message.setText("Export cancelled; the files it had written were removed.")
 
     def _cancel_or_close(self) -> None:
