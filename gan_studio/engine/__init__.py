@@ -13,7 +13,7 @@ _WHERE = {
     "Trainer": "trainer", "RunDir": "rundir", "default_runs_root": "rundir", "list_runs": "rundir",
     "load_generator": "sampling", "LoadedGenerator": "sampling",
     **{name: "events" for name in ("Event", "Started", "StepStats", "Preview", "CheckpointSaved", "Notice",
-                                   "Finished", "Failed")},
+                                   "Paused", "Finished", "Failed")},
 }
 __all__ = sorted(_WHERE)
 

@@ -66,8 +66,20 @@ class Notice:
 class Finished:
     step: int
     run_dir: Path
-    reason: str  # "steps", "time" or "stopped"
+    reason: str  # "steps", "time", "stopped" or "plateau" (quality stopped improving; see TrainConfig)
     seconds: float
+    quality: dict[str, float] | None = None  # the final quality check's figures, when one was made
+
+
+@dataclass
+class Paused:
+    """Training is paused (between two steps) at ``step``; it goes on from there when resumed."""
+    step: int
+
+
+# Why a session ended, in words (the CLI and the app say the same).
+FINISH_REASONS = {"steps": "reached the step target", "time": "time is up", "stopped": "stopped",
+                  "plateau": "quality stopped improving"}
 
 
 @dataclass
@@ -77,4 +89,4 @@ class Failed:
     message: str
 
 
-Event = Started | StepStats | Preview | CheckpointSaved | Notice | Finished | Failed
+Event = Started | StepStats | Preview | CheckpointSaved | Notice | Paused | Finished | Failed

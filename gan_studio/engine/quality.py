@@ -29,6 +29,7 @@ from gan_studio.engine.metrics import (
 )
 from gan_studio.engine.rundir import RunDir
 from gan_studio.engine.schedule import crosses_multiple
+from gan_studio.engine.trend import plateaued
 
 OVERFIT_RT = 0.9  # r_t above this: D calls (almost) every training image real with certainty
 
@@ -164,6 +165,10 @@ class QualityCheck:
         return [Notice(stats.step, f"the discriminator has been sure of every training image for a while "
                                    f"(r_t = {stats.r_t:.2f}): it is memorising the {n_images} images, and samples "
                                    f"usually get worse from here; {advice}")]
+
+    def plateaued(self, patience: int) -> bool:
+        """Whether the last ``patience`` checks brought no real gain (gan_studio.engine.trend)."""
+        return self.monitor is not None and plateaued([swd for _, swd, _ in self.monitor.history], patience)
 
     def state_dict(self) -> dict[str, Any] | None:
         """The monitor's record (a checkpoint's "quality"); None when nothing is measured."""

@@ -33,7 +33,17 @@ from gan_studio.engine.augment import AdaptiveAugment
 from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
 from gan_studio.engine.discriminator_pair import DiscriminatorPair, apply_constraints
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
-from gan_studio.engine.events import CheckpointSaved, Event, Failed, Finished, Notice, Preview, Started, StepStats
+from gan_studio.engine.events import (
+    CheckpointSaved,
+    Event,
+    Failed,
+    Finished,
+    Notice,
+    Paused,
+    Preview,
+    Started,
+    StepStats,
+)
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityCheck, center_crop
@@ -138,6 +148,7 @@ class Trainer:
             self._load_state(state)
 
         self._stop = threading.Event()
+        self._plateau = False  # quality stopped improving (with stop_on_plateau): the run ends at the next agreement
         self._unpaused = threading.Event()
         self._unpaused.set()
         self.preview_seconds: float | None = None  # extra (unsaved) previews at this interval, for a live view
@@ -160,7 +171,12 @@ class Trainer:
                            image_shape=[images.channels, images.target_height, images.target_width],
                            created=time.strftime("%Y-%m-%d %H:%M:%S"), world_size=dist.world_size())
         run = RunDir(dist.broadcast_object(run.path if run else None))
-        return cls(config, run, images)
+        try:
+            return cls(config, run, images)
+        except BaseException:
+            if dist.is_main():
+                run.remove_if_untrained()  # a run that could not even be built leaves no empty folder behind
+            raise
 
     @classmethod
     def resume(cls, path: Path, steps: int | None = None, minutes: float | None = None,
@@ -318,6 +334,7 @@ class Trainer:
             self._good_state = self._snapshot()
             while True:
                 if self.paused:
+                    yield Paused(self.step)
                     with self.clock.pause():  # paused time is not training time
                         self._unpaused.wait()
                 elapsed = self.clock.elapsed()
@@ -359,14 +376,14 @@ class Trainer:
         self._window_steps = 0
 
     def _end_reason(self, elapsed: float) -> str | None:
-        """"steps", "time" or "stopped" when training ends before the next step; None while it goes on."""
+        """"steps", "time", "plateau" or "stopped" when training ends before the next step; None while it goes on."""
         if self.schedule.steps_reached(self.step):
             return "steps"
-        # Under torchrun, ending on time or on request is agreed by all ranks every log_every steps.
+        # Under torchrun, ending on time, a plateau or a request is agreed by all ranks every log_every steps.
         if self.schedule.agreed_step(self.step):
             time_up = self.schedule.time_up(elapsed)
-            if dist.any_rank(time_up or self._stop.is_set(), self.device):
-                return "time" if time_up else "stopped"
+            if dist.any_rank(time_up or self._plateau or self._stop.is_set(), self.device):
+                return "time" if time_up else "plateau" if self._plateau else "stopped"
         return None
 
     def _advance(self) -> Notice | None:
@@ -395,6 +412,8 @@ class Trainer:
                 checked = self.clock.now()
                 quality = yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(elapsed))
                 spent = self.clock.now() - checked  # not training time: kept out of images/s
+                t = self.config.train
+                self._plateau = t.stop_on_plateau and self.quality.plateaued(t.plateau_checks)
             stats = self._log(means, elapsed, quality, spent)
             yield stats
             yield from self.quality.overfitting(stats, self.augment_on, self.augment.adaptive, len(self.images.files))
@@ -425,14 +444,14 @@ class Trainer:
         if not self._window_is_finite(self._acc):
             raise GanStudioError(f"training diverged at step {self.step} (a loss is not finite); "
                                  f"the last checkpoint is intact")
-        if self.quality.final_due(self.step):
-            # the final state gets its chance to be the best
-            yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(session))
+        quality = None
+        if self.quality.final_due(self.step):  # the final state gets its chance to be the best
+            quality = yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(session))
         if self.step != self.schedule.last_checkpoint_step or self.last_checkpoint is None:
             yield from self._checkpoint(session)
         if self.is_main and not self.schedule.grid_due(self.step):
             yield self._preview(save=True)
-        yield Finished(self.step, self.run_dir.path, reason, self.seconds_before + session)
+        yield Finished(self.step, self.run_dir.path, reason, self.seconds_before + session, quality)
 
     # ------------------------------------------------------------------------------------ faults and recovery
     def _window_is_finite(self, acc: torch.Tensor) -> bool:

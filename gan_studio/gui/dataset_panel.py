@@ -97,8 +97,13 @@ class DatasetPanel(QWidget):
         self.recent_title = label("Recent folders", "subheading")
         self.recent_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.recent_list = QListWidget()
+        # As wide as a typical path (long ones elide in the middle, never scroll sideways), at most 560 px.
+        self.recent_list.setMinimumWidth(460)
         self.recent_list.setMaximumWidth(560)
         self.recent_list.setMaximumHeight(120)
+        self.recent_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.recent_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
         def open_recent(item: QListWidgetItem) -> None:
             self.recent_requested.emit(item.data(Qt.ItemDataRole.UserRole))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gan_studio.gui.tasks import Task
-from gan_studio.gui.widgets import label, set_tip
+from gan_studio.gui.widgets import label, open_in_file_manager, set_tip
 
 SIZES = [128, 256, 512, 1024]
 MODEL_FORMATS = [("ONNX (onnxruntime: Python, C++, C#, JavaScript, ...)", "onnx", ".onnx"),
@@ -118,7 +117,8 @@ class ExportDialog(QDialog):
         self.message = label("", "hint")
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.RichText)
-        self.message.setOpenExternalLinks(True)
+        self.message.linkActivated.connect(  # a file manager may be missing: then the path is said instead
+            lambda url: open_in_file_manager(Path(QUrl(url).toLocalFile()), self.message.setText))
         self.export_button = QPushButton("Export")
         self.export_button.setProperty("primary", True)
         self.export_button.setDefault(True)
@@ -334,7 +334,7 @@ class ExportDialog(QDialog):
 
     def _show_folder(self) -> None:
         if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.out)))
+            open_in_file_manager(self.result.out, self.message.setText)
 
     def reject(self) -> None:
         self.cancel_export()

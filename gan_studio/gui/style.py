@@ -30,7 +30,7 @@ QLabel[role="error"] { color: #ff8a80; }
 QLabel[role="warning"] { color: #ffcc80; }
 QFrame[role="card"] { background: #2a2c30; border: 1px solid #3a3c42; border-radius: 10px; }
 QFrame[role="dropzone"] { background: #26282c; border: 2px dashed #4a4d55; border-radius: 16px; }
-QFrame[role="overlay"] { background: rgba(40, 90, 160, 150); border: 3px dashed #9cc8ff; border-radius: 18px; }
+QFrame[role="overlay"] { background: rgb(34, 62, 102); border: 3px dashed #9cc8ff; border-radius: 18px; }
 QTabWidget::pane { border-top: 1px solid #3a3c42; }
 QTabBar::tab { padding: 7px 18px; }
 QGroupBox { font-weight: 600; border: 1px solid #3a3c42; border-radius: 6px; margin-top: 14px; padding-top: 6px; }

@@ -3,14 +3,24 @@ device, and the translation to and from the engine's RunConfig (which the run fo
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QRadioButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gan_studio import defaults
 from gan_studio.config import RunConfig, image_size
@@ -44,7 +54,8 @@ BINDINGS = [Binding("model", "model", "model", "name"), Binding("width", "width_
             Binding("crop", "crop", "data", "crop"), Binding("flip", "flip", "data", "flip"),
             Binding("batch", "batch", "train", "batch"), Binding("lr_g", "lr_g", "train", "lr_g"),
             Binding("lr_d", "lr_d", "train", "lr_d"), Binding("k", "k", "train", "k"),
-            Binding("g_loss", "g_loss", "train", "g_loss"), Binding("seed", "seed", "train", "seed")]
+            Binding("g_loss", "g_loss", "train", "g_loss"), Binding("seed", "seed", "train", "seed"),
+            Binding("stop_on_plateau", "plateau", "train", "stop_on_plateau")]
 
 
 def _get(w: QWidget):
@@ -207,6 +218,11 @@ class TrainingForm(QScrollArea):
         f.addRow("D learning rate", self.lr_d)
         f.addRow("D steps (k)", self.k)
         f.addRow("G loss", self.g_loss)
+        self.plateau = QCheckBox("Stop when quality stops improving")
+        set_tip(self.plateau, "End training early when four quality checks in a row (1,000 steps) bring no real "
+                              "gain in SWD; the best snapshot is kept. Off: train for the whole time or steps set "
+                              "above.")
+        f.addRow("", self.plateau)
         f.addRow("Device", self.device)
         f.addRow("Seed", self.seed)
         col.addWidget(self.train_box)
@@ -227,6 +243,7 @@ class TrainingForm(QScrollArea):
         for w in (self.minutes, self.lr_g, self.lr_d):
             w.valueChanged.connect(self.changed)
         self.flip.toggled.connect(self.changed)
+        self.plateau.toggled.connect(self.changed)
         self.by_minutes.toggled.connect(self.changed)
         self.problem = label("", "error")  # an impossible combination, said before anything is loaded
         self.problem.setWordWrap(True)
@@ -415,7 +432,7 @@ class TrainingForm(QScrollArea):
 
     def _lock(self, locked: bool) -> None:
         for w in (self.preset, self.model, self.width_spin, self.res, self.aspect, self.crop, self.flip, self.batch,
-                  self.lr_g, self.lr_d, self.k, self.g_loss, self.seed):
+                  self.lr_g, self.lr_d, self.k, self.g_loss, self.seed, self.plateau):
             w.setEnabled(not locked)
         if not locked:  # the sizes on offer and the width's state follow the model again, values untouched
             self._showing = True

@@ -9,19 +9,22 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import (QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
+from gan_studio.engine.events import FINISH_REASONS
+from gan_studio.engine.trend import quality_trend
 from gan_studio.errors import GanStudioError
 from gan_studio.gui.charts import LineChart
 from gan_studio.gui.imaging import ImageView
 from gan_studio.gui.style import SERIES
 from gan_studio.gui.training_form import TrainingForm
 from gan_studio.gui.training_state import TrainingState
-from gan_studio.gui.widgets import label
+from gan_studio.gui.widgets import label, open_in_file_manager
 from gan_studio.gui.worker import TrainingSession, TrainingWorker
 from gan_studio.progress import format_duration
 
 PROGRESS_SCALE = 1000
+RATE_SMOOTHING = 0.2  # weight of each new statistics window in the images/s shown
 
 
 class TrainingPanel(QWidget):
@@ -44,6 +47,9 @@ class TrainingPanel(QWidget):
         self.run_dir: Path | None = None
         self.last_step = 0
         self.total_steps: int | None = None
+        self._rate: float | None = None  # images/s, smoothed
+        self._swds: list[float] = []  # every quality reading of the run on show, oldest first
+        self._training_headline = "Training"  # the headline while training, given back after a pause
 
         # ------------------------------------------------------------------------------- left: the form
         self.form = TrainingForm()
@@ -86,7 +92,8 @@ class TrainingPanel(QWidget):
         self.headline = label("Ready", "subheading")
         self.run_link = label("", "hint")
         self.run_link.setTextFormat(Qt.TextFormat.RichText)
-        self.run_link.setOpenExternalLinks(True)
+        self.run_link.linkActivated.connect(
+            lambda _: self.run_dir is not None and open_in_file_manager(self.run_dir, self.status.emit))
         self.quality = label("", "hint")
         self.quality.setToolTip("The quality check: SWD compares the generator's samples with your images (lower is "
                                 "better); copies are samples that reproduce a training image; the best snapshot is "
@@ -192,6 +199,7 @@ class TrainingPanel(QWidget):
     def open_run(self, run_dir: Path) -> None:
         """Show a past run (its curves and newest samples) ready to continue training."""
         from gan_studio.engine import RunDir
+        from gan_studio.engine.recovery import lost_since_checkpoint
 
         if self.is_active():
             return
@@ -203,7 +211,15 @@ class TrainingPanel(QWidget):
         self.run_dir = run.path
         self.form.set_resume(config, step, run.path.name)
         self._describe_source()
-        self._load_history(run)
+        lost = lost_since_checkpoint(run)
+        self._load_history(run, up_to=lost.checkpoint_step if lost else None)
+        if lost:  # what is shown is the state a Continue starts from; say what the unclean end cost
+            self.notice.setText(
+                f"⚠ This run did not end cleanly (the app or the computer stopped) after step {lost.last_step:,}. "
+                f"Its last checkpoint is step {lost.checkpoint_step:,}: {lost.steps:,} steps "
+                f"({format_duration(lost.seconds)} of training) after it were lost. Continue Training goes on "
+                f"from step {lost.checkpoint_step:,}.")
+            self.notice.setVisible(True)
         self._set_run_link(run.path)
         cannot = "" if has_step_checkpoint else " (no checkpoint yet: cannot continue)"
         self.headline.setText(f"Step {step:,}{cannot}")
@@ -227,8 +243,11 @@ class TrainingPanel(QWidget):
             self.progress.setValue(0)
             self._set_state(TrainingState.IDLE)
 
-    def _load_history(self, run) -> None:
+    def _load_history(self, run, up_to: int | None = None) -> None:
+        """Charts, quality line and preview of a past run (``up_to``: only what a checkpoint of that step holds)."""
         stats = run.read_stats()
+        if up_to is not None:
+            stats = [r for r in stats if isinstance(r.get("step"), (int, float)) and r["step"] <= up_to]
         self.loss_chart.clear()
         self.d_chart.clear()
         if stats:
@@ -241,10 +260,11 @@ class TrainingPanel(QWidget):
         self.quality.setText("")
         self.notice.setVisible(False)
         checked = [r for r in stats if r.get("swd") is not None]
+        self._swds = [r["swd"] for r in checked]
         if checked:
-            self._best_swd = min(r["swd"] for r in checked)
-            self._show_quality([SimpleNamespace(**checked[-1])])
-        grids = run.sample_grids()
+            self._best_swd = min(self._swds)
+            self._show_quality([SimpleNamespace(**checked[-1])], record=False)
+        grids = [g for g in run.sample_grids() if up_to is None or run.grid_step(g) <= up_to]
         if grids:
             image = QImage(str(grids[-1]))
             step = run.grid_step(grids[-1])
@@ -285,7 +305,7 @@ class TrainingPanel(QWidget):
         self.notice.setVisible(False)
         if self.resume_dir is None:
             self.quality.setText("")
-            self._best_swd, self._quality_parts = float("inf"), {}
+            self._best_swd, self._quality_parts, self._swds = float("inf"), {}, []
         self.session = TrainingSession(worker, self)
         worker.loading.connect(self._on_loading)
         worker.started.connect(self._on_started)
@@ -293,6 +313,7 @@ class TrainingPanel(QWidget):
         worker.preview.connect(self._on_preview)
         worker.checkpoint.connect(self._on_checkpoint)
         worker.notice.connect(self._on_notice)
+        worker.paused_at.connect(self._on_paused_at)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self.session.ended.connect(self._on_ended)
@@ -309,9 +330,19 @@ class TrainingPanel(QWidget):
         paused = not self.session.worker.paused
         self.session.set_paused(paused)
         self._set_state(TrainingState.PAUSED if paused else TrainingState.TRAINING)
-        self.status.emit(f"Paused at step {self.last_step:,}" if paused else "Training resumed")
-        if paused:
-            self.progress.setFormat(f"Paused at step {self.last_step:,}")
+        if paused:  # the step in flight finishes first: _on_paused_at says where it stopped
+            self.progress.setFormat("Pausing after this step…")
+            self.headline.setText("Pausing…")
+        else:
+            self.headline.setText(self._training_headline)
+            self.status.emit("Training resumed")
+
+    @Slot(int)
+    def _on_paused_at(self, step: int) -> None:
+        self.last_step = step
+        self.progress.setFormat(f"Paused at step {step:,}")
+        self.headline.setText(f"Paused at step {step:,}")
+        self.status.emit(f"Paused at step {step:,}")
 
     @Slot()
     def stop(self) -> None:
@@ -319,7 +350,7 @@ class TrainingPanel(QWidget):
             return
         self.session.stop()
         self._set_state(TrainingState.STOPPING)
-        self.headline.setText("Stopping: saving a checkpoint…")
+        self.headline.setText("Stopping: a last quality check and a checkpoint…")
         self.status.emit("Stopping after this step and saving a checkpoint…")
 
     def shutdown(self, msecs: int = 120000) -> bool:
@@ -339,6 +370,7 @@ class TrainingPanel(QWidget):
 
     @Slot(object)
     def _on_started(self, e) -> None:
+        self._rate = None
         self.run_dir = Path(e.run_dir)
         self.total_steps = e.total_steps
         self.last_step = e.step
@@ -346,7 +378,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         length = f"to step {e.total_steps:,}" if e.total_steps else f"for {e.minutes:g} min" if e.minutes else ""
         c, h, w = e.image_shape
-        self.headline.setText(f"Training on {e.n_images:,} images of {w}×{h} · {e.device}")
+        self._training_headline = f"Training on {e.n_images:,} images of {w}×{h} · {e.device}"
+        self.headline.setText(self._training_headline)
         self.headline.setToolTip(f"{e.precision}, from step {e.step:,} {length}")
         self._set_run_link(self.run_dir)
         if self._state is TrainingState.LOADING:
@@ -370,21 +403,29 @@ class TrainingPanel(QWidget):
         self.last_step = s.step
         if s.progress is not None:
             self.progress.setValue(int(s.progress * PROGRESS_SCALE))
+        for stats in batch:  # an exponential average over ~10 windows: a steady figure, not one window's
+            rate = stats.images_per_s
+            self._rate = rate if self._rate is None else self._rate + RATE_SMOOTHING * (rate - self._rate)
         parts = [f"Step {s.step:,}" + (f" of {self.total_steps:,}" if self.total_steps else ""),
-                 f"{s.images_per_s:,.0f} images/s"]
+                 f"{self._rate:,.0f} images/s"]
         if s.eta_s is not None:
             parts.append(f"{format_duration(s.eta_s)} left")
         if not self._state.paused:
             self.progress.setFormat(" · ".join(parts))
         self._show_quality(batch)
 
-    def _show_quality(self, batch: list) -> None:
-        """The newest quality check and augmentation strength, when the engine reports them."""
+    def _show_quality(self, batch: list, record: bool = True) -> None:
+        """The newest quality check, its trend in words, and the augmentation strength, when the engine reports
+        them (``record=False``: the readings are already in the history)."""
         measured = [s for s in batch if getattr(s, "swd", None) is not None]
         if measured:
+            if record:
+                self._swds.extend(s.swd for s in measured)
             q = measured[-1]
             self._best_swd = min(self._best_swd, q.swd)
-            self._quality_parts["swd"] = f"Quality at step {q.step:,}: SWD {q.swd:.3g} (best {self._best_swd:.3g})"
+            trend = quality_trend(self._swds)
+            self._quality_parts["swd"] = (f"Quality at step {q.step:,}: SWD {q.swd:.3g}"
+                                          + (f", {trend}" if trend else "") + f" (best {self._best_swd:.3g})")
             if getattr(q, "copy_share", None) is not None:
                 self._quality_parts["copies"] = f"{q.copy_share:.0%} copies of training images"
         p = getattr(batch[-1], "augment_p", None)
@@ -414,8 +455,10 @@ class TrainingPanel(QWidget):
             self.progress.setRange(0, PROGRESS_SCALE)
             self.progress.setFormat("")
             return
-        why = {"steps": "reached the step target", "time": "time is up", "stopped": "stopped"}.get(e.reason, e.reason)
+        why = FINISH_REASONS.get(e.reason, e.reason)
         self.last_step = e.step
+        if e.quality:  # the final check (best.json has it when it is the best): the quality line shows it too
+            self._show_quality([SimpleNamespace(step=e.step, **e.quality)])
         if e.reason != "stopped":
             self.progress.setValue(PROGRESS_SCALE)
         self.progress.setFormat(f"Step {e.step:,} · {why} · {format_duration(e.seconds)} of training")
@@ -425,6 +468,8 @@ class TrainingPanel(QWidget):
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.progress.setRange(0, PROGRESS_SCALE)
+        self.progress.setValue(0)
+        self.progress.setFormat("Stopped with an error (see below)")
         self._show_error(message)
         self.headline.setText("Training stopped with an error")
 
@@ -441,8 +486,8 @@ class TrainingPanel(QWidget):
             session.thread.wait()
             session.worker.deleteLater()
             session.deleteLater()
-        if run_dir is not None and self.resume_dir is None:
-            try:  # the run now has a checkpoint: Start continues it unless a new run is asked for
+        if run_dir is not None:
+            try:  # Start continues the run from its newest checkpoint unless a new run is asked for
                 self.open_run_after_training(Path(run_dir))
             except GanStudioError:
                 pass
@@ -466,6 +511,10 @@ class TrainingPanel(QWidget):
         self.start_button.setText("Continue Training" if self.resume_dir is not None else "Start Training")
         if not self.engine_ready:
             self.start_button.setToolTip("Loading the training engine…")
+        elif self.resume_dir is not None:
+            self.start_button.setToolTip("Continue training this run from its newest checkpoint (Ctrl+Return)")
+        else:
+            self.start_button.setToolTip("Start training with these options (Ctrl+Return)")
         self.pause_button.setEnabled(state.can_pause)
         self.pause_button.setText("Resume" if state.paused else "Pause")
         self.stop_button.setEnabled(state.can_stop)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 
@@ -31,3 +35,13 @@ def set_tip(widget: QWidget, tip: str) -> QWidget:
 def elide_middle(label_widget: QLabel, text: str, width: int) -> None:
     label_widget.setText(label_widget.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, width))
     label_widget.setToolTip(text)
+
+
+def open_in_file_manager(path: Path, say: Callable[[str], None]) -> bool:
+    """Show ``path`` in the system's file manager; where none is set up, say so with the path (and put the path on
+    the clipboard, ready to paste) instead of failing silently."""
+    if QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        return True
+    QGuiApplication.clipboard().setText(str(path))
+    say(f"No file manager is set up to open folders here; the folder is {path} (copied to the clipboard)")
+    return False

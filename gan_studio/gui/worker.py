@@ -43,6 +43,7 @@ class TrainingWorker(QObject):
     preview = Signal(int, QImage, str)  # step, grid, path of the saved PNG ('' for a live-only preview)
     checkpoint = Signal(int, str)  # step, path
     notice = Signal(int, str)  # step, something the user should know that does not stop training
+    paused_at = Signal(int)  # the step training is paused at (after a pause request, between two steps)
     finished = Signal(object)  # engine.Finished, or None when stopped before training began
     failed = Signal(str)  # a message for the user
     done = Signal()  # always, last
@@ -120,10 +121,7 @@ class TrainingWorker(QObject):
             self.done.emit()
 
     def _drive(self, trainer) -> None:
-        from gan_studio.engine import CheckpointSaved, Failed, Finished, Preview, Started, StepStats
-        from gan_studio.engine import events
-
-        Notice = getattr(events, "Notice", ())  # noqa: N806 - an event class (absent from older engines)
+        from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Paused, Preview, Started, StepStats
 
         pending_stats: list = []
         pending_preview = None
@@ -142,7 +140,7 @@ class TrainingWorker(QObject):
                 pending_preview = event
                 if event.path is None and event.step > 0:  # a live preview: keep them cheap relative to training
                     trainer.preview_seconds = max(self.preview_interval, PREVIEW_BUDGET * (now - t0))
-            final = isinstance(event, (Finished, Failed))
+            final = isinstance(event, (Finished, Failed, Paused))  # what the user sees then is up to date
             if pending_stats and (final or now - last_stats >= self.stats_interval):
                 self.stats.emit(pending_stats)
                 pending_stats, last_stats = [], now
@@ -157,6 +155,8 @@ class TrainingWorker(QObject):
                 self.checkpoint.emit(event.step, str(event.path))
             elif isinstance(event, Notice):
                 self.notice.emit(event.step, event.message)
+            elif isinstance(event, Paused):
+                self.paused_at.emit(event.step)
             elif isinstance(event, Finished):
                 self.finished.emit(event)
             elif isinstance(event, Failed):
