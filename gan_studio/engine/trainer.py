@@ -143,6 +143,7 @@ class Trainer:
         preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
         self.fixed_noise = sample_noise(t.preview_n, config.model.z_dim, config.model.noise, preview_gen, self.device)
         self.step = 0
+        self._calibrated_step: int | None = None  # the step whose EMA weights the batch-norm statistics fit
         self.seconds_before = 0.0  # training time of earlier sessions of this run
         if state is not None:
             self._load_state(state)
@@ -156,6 +157,7 @@ class Trainer:
         self._good_state: dict[str, Any] | None = None  # the last state known finite, for a rollback
         self._rolled_back = False
         self.is_main = dist.is_main()
+        self.notices: list[Notice] = []  # told when run() starts (a resume that passed over a damaged checkpoint)
 
     # ----------------------------------------------------------------------------------------- construction
     @classmethod
@@ -184,7 +186,7 @@ class Trainer:
         """Continue a run from its newest loadable checkpoint, with the optimizer state and random streams."""
         run = RunDir.open(path)
         config = run.config()
-        _, state = ckpt.latest_loadable_checkpoint(run.checkpoints)
+        chosen = ckpt.load_first(run.checkpoint_candidates(), config)  # step checkpoints newest first, then best.pt
         if steps is not None:
             config.train.steps = steps
         if minutes is not None or steps is not None:
@@ -199,9 +201,11 @@ class Trainer:
         images = load_training_images(config, progress)
         if dist.is_main():
             config.save(run.config_path)
-            run.truncate_stats(state["step"])  # steps logged after the checkpoint are replayed
+            run.truncate_stats(chosen.step)  # steps logged after the checkpoint are replayed
         dist.barrier()
-        return cls(config, run, images, state)
+        trainer = cls(config, run, images, chosen.state)
+        trainer.notices = [Notice(chosen.step, note) for note in [chosen.note()] if note]  # what was passed over
+        return trainer
 
     def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
         t = self.config.train
@@ -329,6 +333,8 @@ class Trainer:
             self._open_session()  # inside the try: a failure here still releases the lock
             yield Started(self.run_dir.path, self.step, t.steps, t.minutes, device_name(self.device),
                           self._precision_name(), len(self.images.files), self.shape)
+            while self.notices:  # each told once
+                yield self.notices.pop(0)
             if self.step == 0 and self.is_main:
                 yield self._preview(save=True)
             self._good_state = self._snapshot()
@@ -528,8 +534,14 @@ class Trainer:
         return (self.G_ema(z.to(self.device)).float().cpu() + 1.0) / 2.0
 
     def _calibrate_ema(self) -> None:
+        """Batch-norm statistics for the EMA weights of this step: once a step (a preview, a quality check and a
+        checkpoint of the same step share them), in the training's precision (the bulk of a checkpoint's cost)."""
+        if self._calibrated_step == self.step:
+            return
         m = self.config.model
-        recalibrate_batchnorm(self.G_ema, m.z_dim, m.noise, self.device, seed=self.config.train.seed + self.step)
+        with self._autocast():
+            recalibrate_batchnorm(self.G_ema, m.z_dim, m.noise, self.device, seed=self.config.train.seed + self.step)
+        self._calibrated_step = self.step
 
     def _preview(self, save: bool) -> Preview:
         images = self.generate(self.fixed_noise)
@@ -594,7 +606,7 @@ class Trainer:
                 self.scaler_d.load_state_dict(state["scaler_d"])
         except (ValueError, KeyError, RuntimeError) as e:
             raise ckpt.CheckpointError(f"the optimizer state does not match the model: {e}") from None
-        self.step = state["step"]
+        self.step, self._calibrated_step = state["step"], None
         self.seconds_before = float(state["seconds"])
         self.fixed_noise = state["fixed_noise"].to(self.device)
         if state.get("augment"):  # the augmentation strength goes on where it was (older checkpoints: none)
