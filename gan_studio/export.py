@@ -116,6 +116,7 @@ class ExportResult:
     step: int = 0
     seeds: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # what was asked for but could not be made, and why
+    notes: list[str] = field(default_factory=list)  # damaged files of the run that were passed over
 
 
 def _umask() -> int:
@@ -173,6 +174,26 @@ def _save_gif(path: Path, frames: list[Image.Image], durations: list[int] | int)
     quantized = [f.quantize(palette=palette, dither=Image.Dither.FLOYDSTEINBERG) for f in frames]
     atomic_save(path, lambda f: quantized[0].save(f, "GIF", save_all=True, append_images=quantized[1:],
                                                   duration=durations, loop=0, optimize=False, disposal=1))
+
+
+def save_gif(path: Path, frames: Sequence[Image.Image], durations: list[int] | int = 80) -> Path:
+    """Write RGB ``frames`` as a looping animated GIF at ``path`` (one palette for all frames, written
+    atomically); ``durations`` in milliseconds, one for all or one per frame. Returns the path."""
+    path = Path(path)
+    _save_gif(path, list(frames), durations)
+    return path
+
+
+def _read_grid(path: Path) -> Image.Image | None:
+    """A preview grid as RGB, at most GIF_MAX wide; None when the file is damaged."""
+    try:
+        with Image.open(path) as im:
+            pic = im.convert("RGB")
+    except Exception:  # noqa: BLE001 - Pillow raises a zoo of types on a damaged file; one bad grid is left out
+        return None
+    if pic.width > GIF_MAX:
+        pic = pic.resize((GIF_MAX, max(1, round(pic.height * GIF_MAX / pic.width))), LANCZOS)
+    return pic
 
 
 def _progress_frames(grids: list[Path]) -> list[Path]:
@@ -242,7 +263,7 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
         raise GanStudioError(f"{len(existing)} file(s) already exist in {out} (first: {existing[0].name}); "
                              f"choose another folder or allow overwriting")
     gen = load_generator(run_dir.path, checkpoint=checkpoint, device=device, which=which)
-    result = ExportResult(out=out, run_name=run_dir.path.name, step=gen.step, seeds=list(seeds))
+    result = ExportResult(out=out, run_name=run_dir.path.name, step=gen.step, seeds=list(seeds), notes=list(gen.notes))
     grids = _progress_frames(run_dir.sample_grids()) if gif else []
     keys = list(seeds[:WALK_KEYS]) if len(seeds) >= 2 else [seeds[0], seeds[0] + 1, seeds[0] + 2]
     walk_frames = len(keys) * WALK_FRAMES if gif else 0
@@ -282,21 +303,22 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
                 tick(min(16, len(z) - i))
             _save_gif(out / WALK_GIF, frames, 80)
             result.files.append(out / WALK_GIF)
-            if grids:
-                pictures = []
-                for path in grids:
-                    with Image.open(path) as im:
-                        pic = im.convert("RGB")
-                    if pic.width > GIF_MAX:
-                        pic = pic.resize((GIF_MAX, max(1, round(pic.height * GIF_MAX / pic.width))), LANCZOS)
+            pictures = []
+            for path in grids:
+                pic = _read_grid(path)
+                if pic is None:
+                    result.notes.append(f"samples/{path.name} is damaged: left out of {PROGRESS_GIF}")
+                else:
                     pictures.append(_caption(pic, f"step {max(RunDir.grid_step(path), 0):,}"))
-                    tick()
+                tick()
+            if pictures:
                 _save_gif(out / PROGRESS_GIF, pictures, [150] * (len(pictures) - 1) + [1500])
                 result.files.append(out / PROGRESS_GIF)
             else:
-                result.skipped.append(f"{PROGRESS_GIF}: the run has no sample grids yet")
+                result.skipped.append(f"{PROGRESS_GIF}: the run has no {'readable ' if grids else ''}sample grids yet")
         if html:
-            result.files.append(_write_html(out, images, seeds, fmt, result, grid, gif and bool(grids), gif))
+            progress_gif = out / PROGRESS_GIF in result.files
+            result.files.append(_write_html(out, images, seeds, fmt, result, grid, progress_gif, gif))
             tick()
         _shareable(result.files)
     except BaseException:

@@ -1,22 +1,149 @@
-"""The Gallery tab: pages of samples of a run's EMA generator, one per seed; a larger view on click;
-new seeds; favourites (kept in the run folder); a latent walk between two samples;
-and the same seeds drawn by each checkpoint, to compare the run over training."""
+"""The Gallery tab: pages of samples of a run's EMA generator, one per seed; a larger view on click
+(pixel-exact or smooth, fitted or at 1x, 2x, 4x); a full-screen viewer; copy, drag out or save a sample as a
+PNG that carries its seed, run and step; new seeds; favourites (kept in the run folder); a latent walk between
+two samples; and the same seeds drawn by each checkpoint, to compare the run over training.
+
+Mouse and keys on a sample: double-click, Space, Enter or F11 open the full-screen viewer (gan_studio.gui.viewer);
+Ctrl+C copies the image, Ctrl+S saves it, F marks a favourite, dragging it out drops a PNG file; the context menu
+has the same. How pictures are shown (pixel-exact, zoom, thumbnail size) is remembered in the user's settings."""
 
 from __future__ import annotations
 
+import atexit
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QListView, QPushButton,
-                               QSlider, QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+import numpy as np
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QMimeData,
+    QPoint,
+    QSize,
+    QStandardPaths,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QDrag, QGuiApplication, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QListView,
+    QMenu,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from gan_studio.errors import GanStudioError
 from gan_studio.gui.gallery_model import GalleryDelegate, GalleryModel, GeneratorHost, SeedRole
-from gan_studio.gui.imaging import ImageView
+from gan_studio.gui.imaging import FIT, ZOOMS, ImageView, array_from_qimage, fit_factor, scaled_pixmap, zoom_name
+from gan_studio.gui.settings import Settings
+from gan_studio.gui.tasks import Task
 from gan_studio.gui.widgets import label
 
 PAGE = 48
+THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 64, 256, 128
+DRAG_ICON = 96  # the longest side of the picture under the pointer while dragging a sample out
+# the viewing choices kept in the user's settings
+KEY_PIXEL_EXACT, KEY_ZOOM, KEY_THUMB, KEY_SAVE_FOLDER = ("gallery/pixel_exact", "gallery/zoom", "gallery/thumb_size",
+                                                         "gallery/save_folder")
+
+ZOOM_BUTTON_STYLE = ("QToolButton { padding: 2px 8px; border: 1px solid #45474d; border-radius: 4px; "
+                     "background: #2c2e33; } QToolButton:hover { background: #383a40; } "
+                     "QToolButton:checked { background: #3a82d6; border-color: #2f6db5; color: white; }")
+
+_drag_root: Path | None = None
+
+
+def drag_folder() -> Path:
+    """A fresh folder for the files of one drag out of the gallery, under a private temporary folder of this
+    process (removed when the app exits; by then every drop has taken its copy)."""
+    global _drag_root
+    if _drag_root is None or not _drag_root.is_dir():
+        _drag_root = Path(tempfile.mkdtemp(prefix="gan-studio-drag-"))
+        atexit.register(shutil.rmtree, _drag_root, True)
+    return Path(tempfile.mkdtemp(prefix="", dir=_drag_root))
+
+
+def write_sample(array: np.ndarray, seed: int, run_name: str, step: int, path: Path) -> Path:
+    """One sample (uint8 H x W x C) as ``path``: PNG, or JPEG for a .jpg/.jpeg name, with its seed, run and step in
+    the file's metadata exactly as exports write them (gan_studio.export.save_images); written atomically, so a
+    failure never leaves a half-written file under that name."""
+    from gan_studio.export import save_images
+    from gan_studio.fileio import atomic_save
+
+    path = Path(path)
+    fmt = "jpg" if path.suffix.lower() in (".jpg", ".jpeg") else "png"
+    with tempfile.TemporaryDirectory(prefix="gan-studio-save-") as tmp:
+        [written] = save_images(array[None], [seed], Path(tmp), run_name=run_name, step=step, fmt=fmt)
+        data = written.read_bytes()
+    try:
+        atomic_save(path, lambda f: f.write(data))
+    except OSError as e:
+        raise GanStudioError(f"could not write {path}: {e.strerror or e}") from None
+    return path
+
+
+class GalleryView(QListView):
+    """The grid of samples, with the gallery's keys (handled before the item view's own: Ctrl+C would copy the
+    text 'seed N'), and drags that carry the sample out as a PNG file (the model's mimeData)."""
+
+    open_requested = Signal()  # double-click, Space, Enter or F11 on a sample
+    copy_requested = Signal()  # Ctrl+C
+    save_requested = Signal()  # Ctrl+S
+
+    OPEN_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F11)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doubleClicked.connect(lambda index: self.open_requested.emit() if index.isValid() else None)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        has_current = self.currentIndex().isValid()
+        plain = (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier) == Qt.KeyboardModifier.NoModifier
+        if event.matches(QKeySequence.StandardKey.Copy):
+            self.copy_requested.emit()
+        elif event.matches(QKeySequence.StandardKey.Save):
+            self.save_requested.emit()
+        elif plain and event.key() in self.OPEN_KEYS and has_current:
+            self.open_requested.emit()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def startDrag(self, supported_actions) -> None:  # noqa: N802
+        indexes = [i for i in self.selectedIndexes() if i.flags() & Qt.ItemFlag.ItemIsDragEnabled]
+        if not indexes:
+            return
+        current = self.currentIndex()
+        if current in indexes:  # the sample under the pointer first: its image is the one the drag carries
+            indexes.remove(current)
+            indexes.insert(0, current)
+        mime = self.model().mimeData(indexes)
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        pm = indexes[0].data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            icon = scaled_pixmap(pm, fit_factor(pm.size(), QSize(DRAG_ICON, DRAG_ICON), True), True)
+            drag.setPixmap(icon)
+            drag.setHotSpot(QPoint(icon.width() // 2, icon.height() // 2))
+        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
 
 
 class GalleryPanel(QWidget):
@@ -24,8 +151,12 @@ class GalleryPanel(QWidget):
     export_requested = Signal()
     page_ready = Signal()  # every sample of the page is drawn (tests wait for it)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings: Settings | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings if settings is not None else Settings()
+        self.viewer = None  # the full-screen SampleViewer while it is open
+        self.menu: QMenu | None = None  # the context menu last shown
+        self._save_task: Task | None = None
         self.run_dir: Path | None = None
         self.first_seed = 0
         self.page = 0
@@ -42,6 +173,10 @@ class GalleryPanel(QWidget):
         self.subtitle = label("", "hint")
         self.checkpoint = QComboBox()
         self.checkpoint.setToolTip("Which checkpoint draws the samples (the newest by default)")
+        # the box grows with its items: the default policy measures them once, when first shown, which cut
+        # 'best (by the quality check)' short when the tab was visited before a run was open
+        self.checkpoint.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.checkpoint.setMinimumContentsLength(len("step 00,000 (newest)"))
         self.checkpoint.activated.connect(self._checkpoint_changed)
         head = QHBoxLayout()
         titles = QVBoxLayout()
@@ -75,9 +210,19 @@ class GalleryPanel(QWidget):
         self.fav_only = QCheckBox("Favourites only")
         self.fav_only.setToolTip("Show only the samples marked as favourites")
         self.fav_only.toggled.connect(lambda _: self.go_page(0))
+        pixel_exact = bool(self.settings.json(KEY_PIXEL_EXACT, True))
+        zoom = self.settings.json(KEY_ZOOM, FIT)
+        zoom = zoom if zoom in ZOOMS else FIT
+        thumb = self.settings.json(KEY_THUMB, THUMB_DEFAULT)
+        thumb = min(max(int(thumb), THUMB_MIN), THUMB_MAX) if isinstance(thumb, (int, float)) else THUMB_DEFAULT
+        self.pixel_exact = QCheckBox("Pixel-exact")
+        self.pixel_exact.setChecked(pixel_exact)
+        self.pixel_exact.setToolTip("Show the generator's pixels as sharp square blocks, enlarged by whole factors "
+                                    "(nearest neighbour); off: smooth, filtered scaling")
+        self.pixel_exact.toggled.connect(self.set_pixel_exact)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
-        self.zoom.setRange(64, 256)
-        self.zoom.setValue(128)
+        self.zoom.setRange(THUMB_MIN, THUMB_MAX)
+        self.zoom.setValue(thumb)
         self.zoom.setFixedWidth(110)
         self.zoom.setToolTip("Thumbnail size")
         self.zoom.valueChanged.connect(self._zoom)
@@ -93,42 +238,77 @@ class GalleryPanel(QWidget):
         for w in (self.prev_button, self.page_label, self.next_button, self.new_button, self.fav_only):
             bar.addWidget(w)
         bar.addStretch(1)
+        bar.addWidget(self.pixel_exact)
+        bar.addSpacing(8)
         bar.addWidget(self.zoom)
 
         # -------------------------------------------------------------------------------- body
         self.model = GalleryModel(self)
-        self.delegate = GalleryDelegate(128, self)
-        self.view = QListView()
+        self.model.mime_source = self.drag_mime
+        self.delegate = GalleryDelegate(thumb, self, pixel_exact=pixel_exact)
+        self.view = GalleryView()
         self.view.setViewMode(QListView.ViewMode.IconMode)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setUniformItemSizes(True)
         self.view.setSpacing(2)
-        self.view.setDragEnabled(False)
+        # samples are dragged out (as PNG files), never moved around or dropped in
+        self.view.setDragEnabled(True)
         self.view.setAcceptDrops(False)
-        self.view.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setModel(self.model)
         self.view.setItemDelegate(self.delegate)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self.show_context_menu)
+        self.view.open_requested.connect(lambda: self.open_viewer())
+        self.view.copy_requested.connect(lambda: self.copy_image())
+        self.view.save_requested.connect(lambda: self.save_image_as())
 
         self.large = ImageView("Click a sample to see it larger")
         self.large.setMinimumSize(200, 200)
         self.large.set_fit_width(True)
+        self.large.set_pixel_exact(pixel_exact)
+        self.large.set_zoom(zoom)
+        self.large.setToolTip("Double-click (or Space) for the full-screen viewer; drag to move a zoomed picture")
+        self.large.installEventFilter(self)
+        self.zoom_group = QButtonGroup(self)
+        self.zoom_group.setExclusive(True)
+        zoom_row = QHBoxLayout()
+        zoom_row.setSpacing(2)
+        zoom_row.addWidget(label("Zoom", "hint"))
+        zoom_row.addSpacing(4)
+        for z in ZOOMS:
+            b = QToolButton()
+            b.setText(zoom_name(z))
+            b.setCheckable(True)
+            b.setChecked(z == zoom)
+            b.setToolTip("Fit the picture in the pane" if z == FIT else
+                         f"Each pixel of the picture as {z} × {z} pixels of the screen")
+            b.setMinimumWidth(38)
+            b.setStyleSheet(ZOOM_BUTTON_STYLE)
+            self.zoom_group.addButton(b, z)
+            zoom_row.addWidget(b)
+        zoom_row.addStretch(1)
+        self.zoom_group.idClicked.connect(self.set_large_zoom)
         self.large_caption = label("", "subheading")
         self.large_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.fav_button = QPushButton("☆ Mark as Favourite")
         self.fav_button.setToolTip("Favourites are kept in the run folder and can be exported together (F)")
-        self.fav_button.clicked.connect(self.toggle_favourite)
+        self.fav_button.clicked.connect(lambda: self.toggle_favourite())
         detail = QWidget()
         dc = QVBoxLayout(detail)
         dc.setContentsMargins(6, 0, 0, 0)
+        dc.addLayout(zoom_row)
         dc.addWidget(self.large)
         dc.addWidget(self.large_caption)
         dc.addWidget(self.fav_button)
         dc.addWidget(self.interp_button)
         dc.addWidget(self.compare_button)
-        tip = label("Ctrl-click a second sample to walk between the two. F marks a favourite; favourites are "
+        tip = label("Double-click or Space: full screen. Drag a sample out to save it, or right-click it. "
+                    "Ctrl-click a second sample to walk between the two. F marks a favourite; favourites are "
                     "kept with the run.", "hint")
         tip.setWordWrap(True)
         dc.addWidget(tip)
@@ -157,10 +337,10 @@ class GalleryPanel(QWidget):
         col.addLayout(head)
         col.addWidget(self.stack, 1)
 
-        QShortcut(QKeySequence("F"), self.view, self.toggle_favourite)
+        QShortcut(QKeySequence("F"), self.view, lambda: self.toggle_favourite())
         QShortcut(QKeySequence(QKeySequence.StandardKey.MoveToPreviousPage), self, lambda: self.go_page(self.page - 1))
         QShortcut(QKeySequence(QKeySequence.StandardKey.MoveToNextPage), self, lambda: self.go_page(self.page + 1))
-        self._zoom(128)
+        self._zoom(thumb)
         self._update_controls()
 
     # ------------------------------------------------------------------------------ what others ask
@@ -299,7 +479,7 @@ class GalleryPanel(QWidget):
         if generation != self._generation:
             return
         for seed, image in result:
-            self.model.set_pixmap(seed, QPixmap.fromImage(image))
+            self.model.set_image(seed, image)
         self._selection_changed()
         self.page_ready.emit()
 
@@ -315,6 +495,32 @@ class GalleryPanel(QWidget):
         self.delegate.side = side
         self.view.setGridSize(QSize(side + 12, side + 28))
         self.view.doItemsLayout()
+        if side != self.settings.json(KEY_THUMB, THUMB_DEFAULT):
+            self.settings.set_json(KEY_THUMB, side)
+
+    # --------------------------------------------------------------------------------- how it shows
+    @Slot(bool)
+    def set_pixel_exact(self, on: bool) -> None:
+        """Pixel-exact (nearest neighbour, whole factors) or smooth, for the thumbnails and the larger view;
+        remembered in the user's settings."""
+        on = bool(on)
+        if self.pixel_exact.isChecked() != on:
+            self.pixel_exact.setChecked(on)  # comes back here through toggled
+            return
+        self.delegate.pixel_exact = on
+        self.large.set_pixel_exact(on)
+        self.view.viewport().update()
+        self.settings.set_json(KEY_PIXEL_EXACT, on)
+
+    @Slot(int)
+    def set_large_zoom(self, zoom: int) -> None:
+        """The larger view's zoom: FIT (0) or 1, 2, 4; remembered in the user's settings."""
+        zoom = zoom if zoom in ZOOMS else FIT
+        button = self.zoom_group.button(zoom)
+        if button is not None and not button.isChecked():
+            button.setChecked(True)
+        self.large.set_zoom(zoom)
+        self.settings.set_json(KEY_ZOOM, zoom)
 
     # ------------------------------------------------------------------------------- selection
     def selected_seeds(self) -> list[int]:
@@ -350,11 +556,11 @@ class GalleryPanel(QWidget):
             return current.data(SeedRole)
         return seeds[-1] if seeds else None
 
-    @Slot()
-    def toggle_favourite(self) -> None:
+    def toggle_favourite(self, seed: int | None = None) -> None:
+        """Mark ``seed`` (the selected sample by default) as a favourite, or no longer; saved in the run folder."""
         from gan_studio.engine import RunDir
 
-        seed = self._current_seed()
+        seed = self._current_seed() if seed is None else seed
         if seed is None or self.run_dir is None:
             return
         fav = seed not in self.favourites
@@ -399,7 +605,10 @@ class GalleryPanel(QWidget):
         if len(seeds) != 2 or self.host.generator is None:
             self.status.emit("Select two samples (Ctrl-click) to interpolate between them")
             return
-        self.interp_dialog = InterpolationDialog(self.host, seeds[0], seeds[1], self)
+        folder = self.settings.text(KEY_SAVE_FOLDER)
+        self.interp_dialog = InterpolationDialog(self.host, seeds[0], seeds[1], self,
+                                                 pixel_exact=self.pixel_exact.isChecked(),
+                                                 folder=Path(folder) if folder else None)
         self.interp_dialog.show()
 
     @Slot()
@@ -411,3 +620,165 @@ class GalleryPanel(QWidget):
         seeds = self.selected_seeds() or self.model.seeds()
         self.compare_dialog = CompareDialog(self.run_dir, seeds[:8] or list(range(8)), self.device, self)
         self.compare_dialog.show()
+
+    # ------------------------------------------------------------------------------ one sample
+    def _sample(self, seed: int | None = None):
+        """The GalleryItem of ``seed`` (the selected sample by default) when its picture is drawn, else None."""
+        seed = self._current_seed() if seed is None else seed
+        item = self.model.item(seed) if seed is not None else None
+        return item if item is not None and item.image is not None else None
+
+    def describe(self, seed: int) -> str:
+        """A sample's caption: its seed, the step that drew it and the run."""
+        run = f"  ·  {self.run_dir.name}" if self.run_dir is not None else ""
+        return f"Seed {seed}  ·  step {self.host.step:,}{run}"
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
+        if obj is self.large and event.type() == QEvent.Type.MouseButtonDblClick and self.large.has_image():
+            self.open_viewer()
+            return True
+        return super().eventFilter(obj, event)
+
+    def open_viewer(self, seed: int | None = None):
+        """The full-screen viewer on ``seed`` (the selected sample by default), over this page's seeds."""
+        from gan_studio.gui.viewer import SampleViewer
+
+        seed = self._current_seed() if seed is None else seed
+        row = self.model.row_of(seed) if seed is not None else -1
+        if row < 0:
+            return None
+        if self.viewer is not None:
+            self.viewer.go(row)
+            self.viewer.show_full_screen()
+            return self.viewer
+        viewer = SampleViewer(self.model, row, self.describe, self)
+        viewer.seed_changed.connect(self._viewer_moved)
+        viewer.favourite_requested.connect(self.toggle_favourite)
+        viewer.copy_requested.connect(self.copy_image)
+        viewer.save_requested.connect(self.save_image_as)
+        viewer.closed.connect(self._viewer_closed)
+        self.viewer = viewer
+        viewer.show_full_screen()
+        return viewer
+
+    @Slot(int)
+    def _viewer_moved(self, seed: int) -> None:
+        row = self.model.row_of(seed)
+        if row >= 0:
+            index = self.model.index(row)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+
+    @Slot()
+    def _viewer_closed(self) -> None:
+        self.viewer = None
+        self.activateWindow()
+        self.view.setFocus()
+
+    def copy_image(self, seed: int | None = None) -> bool:
+        """Put the sample's picture (full resolution) on the clipboard, as an image."""
+        item = self._sample(seed)
+        if item is None:
+            self.status.emit("Select a sample (once it is drawn) to copy it")
+            return False
+        QGuiApplication.clipboard().setImage(item.image)
+        self.status.emit(f"Copied seed {item.seed} ({item.image.width()} × {item.image.height()} px)")
+        return True
+
+    def drag_mime(self, seeds: list[int]) -> QMimeData | None:
+        """What a drag of ``seeds`` out of the gallery carries: each as a PNG file (seed, run and step in its
+        metadata) in a temporary folder, as file URLs, and the first one's picture itself."""
+        from gan_studio.export import save_images
+
+        items = [item for item in (self._sample(s) for s in seeds) if item is not None]
+        if not items or self.run_dir is None:
+            return None
+        try:
+            folder = drag_folder()
+            paths = [save_images(array_from_qimage(item.image)[None], [item.seed], folder, run_name=self.run_dir.name,
+                                 step=self.host.step, overwrite=True)[0] for item in items]
+        except (GanStudioError, OSError) as e:
+            self.status.emit(f"Could not prepare the image to drag: {e}")
+            return None
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+        mime.setImageData(items[0].image)
+        return mime
+
+    def ask_save_path(self, suggested: Path) -> Path | None:
+        """Ask where to save an image (Qt's save dialog, which asks before replacing a file); None if cancelled.
+        Tests replace this method."""
+        dialog = QFileDialog(self, "Save Image As", str(suggested), "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setDefaultSuffix("png")
+        if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
+            return None
+        return Path(dialog.selectedFiles()[0])
+
+    def save_image_as(self, seed: int | None = None) -> Task | None:
+        """Save the sample (full resolution) where the user says, with its seed, run and step in the file; the
+        writing runs on the work pool and is atomic. Returns the task, or None when nothing is written."""
+        item = self._sample(seed)
+        if item is None or self.run_dir is None:
+            self.status.emit("Select a sample (once it is drawn) to save it")
+            return None
+        folder = Path(self.settings.text(KEY_SAVE_FOLDER) or
+                      QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or Path.home())
+        if not folder.is_dir():
+            folder = Path.home()
+        path = self.ask_save_path(folder / f"{self.run_dir.name}-seed_{item.seed:06d}.png")
+        if path is None:
+            return None
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            path = path.with_name(path.name + ".png")
+            if path.exists():  # the dialog asked about another name: never replace this one unasked
+                self.status.emit(f"{path} already exists; not replaced")
+                return None
+        self.settings.set_text(KEY_SAVE_FOLDER, str(path.parent))
+        array, seed, run_name, step = array_from_qimage(item.image), item.seed, self.run_dir.name, self.host.step
+        task = Task(lambda progress: write_sample(array, seed, run_name, step, path), "work", self)
+        task.done.connect(lambda p: self.status.emit(f"Saved seed {seed} as {p}"))
+        task.failed.connect(lambda m: self.status.emit(f"Could not save the image: {m}"))
+        self._save_task = task.start()
+        return task
+
+    # ------------------------------------------------------------------------------ context menu
+    def context_menu(self, seed: int) -> QMenu:
+        """The menu of one sample: view, copy, save, favourite."""
+        item = self._sample(seed)
+        ready = item is not None
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        actions = (
+            ("Open in Viewer\tSpace", lambda: self.open_viewer(seed), "Full screen, pixel-exact; arrows for the "
+                                                                       "other seeds, Esc to close"),
+            ("Copy Image\tCtrl+C", lambda: self.copy_image(seed), "The picture at full resolution"),
+            ("Save Image As…\tCtrl+S", lambda: self.save_image_as(seed), "A PNG with its seed, run and step"),
+        )
+        for text, slot, tip in actions:
+            a = menu.addAction(text)
+            a.setToolTip(tip)
+            a.setEnabled(ready)
+            a.triggered.connect(slot)
+        menu.addSeparator()
+        fav = seed in self.favourites
+        a = menu.addAction(("Remove from Favourites" if fav else "Mark as Favourite") + "\tF")
+        a.triggered.connect(lambda: self.toggle_favourite(seed))
+        return menu
+
+    @Slot(QPoint)
+    def show_context_menu(self, pos: QPoint) -> QMenu | None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return None
+        if not self.view.selectionModel().isSelected(index):
+            self.view.setCurrentIndex(index)
+        else:
+            self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        if self.menu is not None:
+            self.menu.deleteLater()
+        self.menu = self.context_menu(index.data(SeedRole))
+        self.menu.popup(self.view.viewport().mapToGlobal(pos))
+        return self.menu

@@ -1,31 +1,75 @@
-"""Two gallery windows: a latent walk between two samples (played as an animation, scrubbed with a slider),
-and a comparison of checkpoints (the same seeds drawn by each saved checkpoint, plus the run's sample grids
-over training on a timeline)."""
+"""Two gallery windows: a latent walk between two samples (played as an animation, scrubbed with a slider, saved
+as an animated GIF), and a comparison of checkpoints (the same seeds drawn by each saved checkpoint, plus the
+run's sample grids over training on a timeline)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QScrollArea, QSlider, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from gan_studio.gui.imaging import ImageView, qimage_from_array, scaled_image
+from gan_studio.gui.imaging import ImageView, array_from_qimage, qimage_from_array, scaled_image
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.widgets import label
 
 FRAMES = 24
+FRAME_MS = 90  # how long each frame of the walk shows, in the dialog and in its GIF
+
+
+def gif_frames(images: list[np.ndarray], pixel_exact: bool):
+    """The walk's frames (uint8 H x W x C) as RGB pictures for a GIF, played there and back as the dialog plays
+    them. Their long side is brought within the export's GIF sizes: by a whole factor, nearest neighbour, when
+    ``pixel_exact`` (sharp pixels), else smoothly as exported GIFs are."""
+    from PIL import Image
+
+    from gan_studio.export import GIF_MAX, GIF_MIN, LANCZOS
+
+    h, w = images[0].shape[:2]
+    native = max(h, w)
+    if pixel_exact and native < GIF_MIN:
+        factor = max(1, min(math.ceil(GIF_MIN / native), GIF_MAX // native))
+        size, resample = (w * factor, h * factor), Image.Resampling.NEAREST
+    else:
+        side = min(max(native, GIF_MIN), GIF_MAX)
+        size, resample = (max(1, round(w * side / native)), max(1, round(h * side / native))), LANCZOS
+    frames = []
+    for a in images:
+        pil = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).convert("RGB")
+        frames.append(pil if pil.size == size else pil.resize(size, resample))
+    return frames + frames[-2:0:-1]
 
 
 class InterpolationDialog(QDialog):
-    def __init__(self, host, seed_a: int, seed_b: int, parent: QWidget | None = None) -> None:
+    def __init__(self, host, seed_a: int, seed_b: int, parent: QWidget | None = None, pixel_exact: bool = False,
+                 folder: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Latent walk: seed {seed_a} → seed {seed_b}")
         self.resize(560, 620)
+        self.seeds = (seed_a, seed_b)
+        self.folder = Path(folder) if folder is not None else Path.home()
+        self.images: list[QImage] = []  # the generator's frames at full resolution
         self.frames: list[QPixmap] = []
         self.index, self.direction = 0, 1
+        self.gif_task: Task | None = None
         self.view = ImageView("Walking from one sample to the other…")
+        self.view.set_pixel_exact(pixel_exact)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, FRAMES - 1)
         self.slider.setEnabled(False)
@@ -33,6 +77,12 @@ class InterpolationDialog(QDialog):
         self.play = QPushButton("Pause")
         self.play.setEnabled(False)
         self.play.clicked.connect(self._toggle)
+        self.save_gif_button = QPushButton("Save GIF…")
+        self.save_gif_button.setEnabled(False)
+        self.save_gif_button.setToolTip("Save the walk as a looping animated GIF (there and back)")
+        self.save_gif_button.clicked.connect(lambda: self.save_gif())
+        self.saved = label("", "hint")
+        self.saved.setWordWrap(True)
         note = label("Spherical interpolation between the two noise vectors: every frame is a picture the "
                      "generator could have drawn.", "hint")
         note.setWordWrap(True)
@@ -42,14 +92,16 @@ class InterpolationDialog(QDialog):
         row.addWidget(label(f"seed {seed_b}", "hint"))
         row.addWidget(self.play)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.addButton(self.save_gif_button, QDialogButtonBox.ButtonRole.ActionRole)
         close.rejected.connect(self.reject)
         col = QVBoxLayout(self)
         col.addWidget(self.view, 1)
         col.addLayout(row)
         col.addWidget(note)
+        col.addWidget(self.saved)
         col.addWidget(close)
         self.timer = QTimer(self)
-        self.timer.setInterval(90)
+        self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
         self.task: Task = host.interpolate(seed_a, seed_b, FRAMES)
         self.task.done.connect(self._on_frames)
@@ -57,9 +109,11 @@ class InterpolationDialog(QDialog):
 
     @Slot(object)
     def _on_frames(self, images: list[QImage]) -> None:
-        self.frames = [QPixmap.fromImage(scaled_image(im, 512)) for im in images]
+        self.images = list(images)
+        self.frames = [QPixmap.fromImage(im) for im in images]  # the view scales them (pixel-exact or smooth)
         self.slider.setEnabled(True)
         self.play.setEnabled(True)
+        self.save_gif_button.setEnabled(True)
         self._show(0)
         self.timer.start()
 
@@ -86,6 +140,52 @@ class InterpolationDialog(QDialog):
         else:
             self.timer.start()
             self.play.setText("Pause")
+
+    def ask_gif_path(self, suggested: Path) -> Path | None:
+        """Ask where to save the GIF (Qt's save dialog, which asks before replacing a file); None if cancelled.
+        Tests replace this method."""
+        dialog = QFileDialog(self, "Save Latent Walk as GIF", str(suggested), "GIF animation (*.gif)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("gif")
+        if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
+            return None
+        return Path(dialog.selectedFiles()[0])
+
+    def save_gif(self) -> Task | None:
+        """Write the walk as a looping animated GIF (on the work pool, atomically); the task, or None."""
+        if not self.images:
+            return None
+        a, b = self.seeds
+        folder = self.folder if self.folder.is_dir() else Path.home()
+        path = self.ask_gif_path(folder / f"latent_walk_seed_{a}_to_{b}.gif")
+        if path is None:
+            return None
+        path = Path(path)
+        if path.suffix.lower() != ".gif":
+            path = path.with_name(path.name + ".gif")
+            if path.exists():  # the dialog asked about another name: never replace this one unasked
+                self.saved.setText(f"{path} already exists; not replaced")
+                return None
+        arrays = [array_from_qimage(im) for im in self.images]
+        pixel_exact = self.view.pixel_exact()
+
+        def job(progress):
+            from gan_studio.errors import GanStudioError
+            from gan_studio.export import save_gif
+
+            try:
+                return save_gif(path, gif_frames(arrays, pixel_exact), FRAME_MS)
+            except OSError as e:
+                raise GanStudioError(f"could not write {path}: {e.strerror or e}") from None
+
+        self.saved.setText("Saving the GIF…")
+        self.save_gif_button.setEnabled(False)
+        task = Task(job, "work", self)
+        task.done.connect(lambda p: self.saved.setText(f"Saved {p}"))
+        task.failed.connect(lambda m: self.saved.setText(f"Could not save the GIF: {m}"))
+        task.finished.connect(lambda: self.save_gif_button.setEnabled(True))
+        self.gif_task = task.start()
+        return task
 
     def done(self, result: int) -> None:
         self.timer.stop()

@@ -1,18 +1,30 @@
-"""The gallery's model/view parts: one item per seed (its picture arrives when generated), a delegate that
-draws the picture, its seed and a favourite star, and the host of a run's generator, which draws pictures on
-the 'gallery' pool (one job at a time, so the generator is never used by two threads at once)."""
+"""The gallery's model/view parts: one item per seed (its picture arrives when generated; it can be dragged out
+as a PNG), a delegate that draws the picture (pixel-exact or smooth), its seed and a favourite star, and the host
+of a run's generator, which draws pictures on the 'gallery' pool (one job at a time, so the generator is never
+used by two threads at once)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPixmap, QPolygonF
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from gan_studio.gui.imaging import qimage_from_array
+from gan_studio.gui.imaging import draw_pixmap, fit_factor, qimage_from_array
 from gan_studio.gui.style import FAVOURITE
 from gan_studio.gui.tasks import Task
 
@@ -25,12 +37,15 @@ class GalleryItem:
     seed: int
     pixmap: QPixmap | None = None
     favourite: bool = False
+    image: QImage | None = None  # the generator's pixels at full resolution (copied, dragged and saved)
 
 
 class GalleryModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.items: list[GalleryItem] = []
+        # seeds -> the QMimeData a drag of them carries (set by the panel, which knows the run and step)
+        self.mime_source: Callable[[list[int]], QMimeData | None] | None = None
 
     def set_seeds(self, seeds: Sequence[int], favourites: set[int]) -> None:
         self.beginResetModel()
@@ -40,10 +55,15 @@ class GalleryModel(QAbstractListModel):
     def seeds(self) -> list[int]:
         return [i.seed for i in self.items]
 
-    def set_pixmap(self, seed: int, pixmap: QPixmap) -> None:
+    def set_image(self, seed: int, image: QImage) -> None:
+        """The picture of ``seed`` arrived (GUI thread: its QPixmap is made here)."""
+        self.set_pixmap(seed, QPixmap.fromImage(image), image)
+
+    def set_pixmap(self, seed: int, pixmap: QPixmap, image: QImage | None = None) -> None:
         for row, item in enumerate(self.items):
             if item.seed == seed:
                 item.pixmap = pixmap
+                item.image = image if image is not None else pixmap.toImage()
                 idx = self.index(row)
                 self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
@@ -56,6 +76,33 @@ class GalleryModel(QAbstractListModel):
 
     def ready_count(self) -> int:
         return sum(1 for i in self.items if i.pixmap is not None)
+
+    def row_of(self, seed: int) -> int:
+        """The row of ``seed`` on this page, or -1."""
+        return next((r for r, i in enumerate(self.items) if i.seed == seed), -1)
+
+    def item(self, seed: int) -> GalleryItem | None:
+        row = self.row_of(seed)
+        return self.items[row] if row >= 0 else None
+
+    # ------------------------------------------------------------------------------- dragging samples out
+    def flags(self, index):
+        flags = super().flags(index)
+        if index.isValid() and self.items[index.row()].image is not None:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802
+        return ["text/uri-list", "application/x-qt-image"]
+
+    def supportedDragActions(self):  # noqa: N802
+        return Qt.DropAction.CopyAction
+
+    def mimeData(self, indexes):  # noqa: N802
+        seeds = [self.items[i.row()].seed for i in sorted(indexes, key=lambda i: i.row()) if i.isValid()]
+        if not seeds or self.mime_source is None:
+            return None
+        return self.mime_source(seeds)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.items)
@@ -70,7 +117,8 @@ class GalleryModel(QAbstractListModel):
             return f"seed {item.seed}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"Seed {item.seed}" + (" ★ favourite" if item.favourite else "") + \
-                "\nClick to enlarge, F to mark as favourite, Ctrl-click a second one to interpolate"
+                "\nClick to enlarge; double-click or Space for full screen; drag out to save the PNG;" \
+                "\nF marks a favourite; Ctrl-click a second one to walk between the two"
         if role == SeedRole:
             return item.seed
         if role == FavouriteRole:
@@ -93,9 +141,13 @@ def star_path(center: QPointF, r: float) -> QPainterPath:
 
 
 class GalleryDelegate(QStyledItemDelegate):
-    def __init__(self, side: int = 128, parent: QObject | None = None) -> None:
+    """Draws a sample in a side x side square: pixel-exact (the largest whole enlargement that fits,
+    nearest-neighbour) or smooth (fitted, filtered); pictures larger than the square are shrunk smoothly."""
+
+    def __init__(self, side: int = 128, parent: QObject | None = None, pixel_exact: bool = False) -> None:
         super().__init__(parent)
         self.side = side
+        self.pixel_exact = pixel_exact
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return QSize(self.side + 12, self.side + 28)
@@ -114,10 +166,12 @@ class GalleryDelegate(QStyledItemDelegate):
         img = QRect(r.x() + (r.width() - self.side) // 2, r.y() + 6, self.side, self.side)
         pm = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pm, QPixmap) and not pm.isNull():
-            size = pm.size().scaled(img.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect(img.x() + (img.width() - size.width()) // 2, img.y() + (img.height() - size.height()) // 2,
-                           size.width(), size.height())
-            p.drawPixmap(target, pm)
+            dpr = p.device().devicePixelRatioF()
+            s = fit_factor(pm.size(), QSize(int(self.side * dpr), int(self.side * dpr)), self.pixel_exact) / dpr
+            w, h = pm.width() * s, pm.height() * s
+            x = round((img.x() + (img.width() - w) / 2) * dpr) / dpr  # on whole device pixels
+            y = round((img.y() + (img.height() - h) / 2) * dpr) / dpr
+            draw_pixmap(p, QRectF(x, y, w, h), pm, self.pixel_exact)
         else:
             p.setBrush(QColor("#2c2e33"))
             p.setPen(Qt.PenStyle.NoPen)

@@ -108,6 +108,7 @@ class TrainingPanel(QWidget):
         self.progress.setTextVisible(True)
         self.preview = ImageView("Samples from the generator appear here while it learns: "
                                  "the same noise every time, so you can watch the pictures form.")
+        self.preview.set_pixel_exact(True)  # small samples enlarged by whole factors stay crisp
         self.loss_chart = LineChart("Losses", [("D loss", SERIES["D loss"]), ("G loss", SERIES["G loss"])])
         self.d_chart = LineChart("Discriminator outputs", [("D(x)", SERIES["D(x)"]), ("D(G(z))", SERIES["D(G(z))"])],
                                  y_range=(0.0, 1.0), references=[(0.5, "equilibrium ½")])
