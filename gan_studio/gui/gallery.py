@@ -9,32 +9,23 @@ has the same. How pictures are shown (pixel-exact, zoom, thumbnail size) is reme
 
 from __future__ import annotations
 
-import atexit
 import random
-import shutil
-import tempfile
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import (
     QEvent,
     QItemSelectionModel,
-    QMimeData,
-    QPoint,
     QSize,
-    QStandardPaths,
     Qt,
-    QUrl,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QDrag, QGuiApplication, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QListView,
     QMenu,
@@ -47,106 +38,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gan_studio.errors import GanStudioError
+from gan_studio.gui.gallery_actions import KEY_SAVE_FOLDER, GallerySampleActions
 from gan_studio.gui.gallery_model import GalleryDelegate, GalleryModel, GeneratorHost, SeedRole
-from gan_studio.gui.imaging import FIT, ZOOMS, ImageView, array_from_qimage, fit_factor, scaled_pixmap, zoom_name
+from gan_studio.gui.gallery_view import GalleryView
+from gan_studio.gui.imaging import FIT, ZOOMS, ImageView, zoom_name
 from gan_studio.gui.settings import Settings
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.widgets import label
 
 PAGE = 48
 THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 64, 256, 128
-DRAG_ICON = 96  # the longest side of the picture under the pointer while dragging a sample out
 # the viewing choices kept in the user's settings
-KEY_PIXEL_EXACT, KEY_ZOOM, KEY_THUMB, KEY_SAVE_FOLDER = ("gallery/pixel_exact", "gallery/zoom", "gallery/thumb_size",
-                                                         "gallery/save_folder")
+KEY_PIXEL_EXACT, KEY_ZOOM, KEY_THUMB = "gallery/pixel_exact", "gallery/zoom", "gallery/thumb_size"
 
 ZOOM_BUTTON_STYLE = ("QToolButton { padding: 2px 8px; border: 1px solid #45474d; border-radius: 4px; "
                      "background: #2c2e33; } QToolButton:hover { background: #383a40; } "
                      "QToolButton:checked { background: #3a82d6; border-color: #2f6db5; color: white; }")
 
-_drag_root: Path | None = None
-
-
-def drag_folder() -> Path:
-    """A fresh folder for the files of one drag out of the gallery, under a private temporary folder of this
-    process (removed when the app exits; by then every drop has taken its copy)."""
-    global _drag_root
-    if _drag_root is None or not _drag_root.is_dir():
-        _drag_root = Path(tempfile.mkdtemp(prefix="gan-studio-drag-"))
-        atexit.register(shutil.rmtree, _drag_root, True)
-    return Path(tempfile.mkdtemp(prefix="", dir=_drag_root))
-
-
-def write_sample(array: np.ndarray, seed: int, run_name: str, step: int, path: Path) -> Path:
-    """One sample (uint8 H x W x C) as ``path``: PNG, or JPEG for a .jpg/.jpeg name, with its seed, run and step in
-    the file's metadata exactly as exports write them (gan_studio.export.save_images); written atomically, so a
-    failure never leaves a half-written file under that name."""
-    from gan_studio.export import save_images
-    from gan_studio.fileio import atomic_save
-
-    path = Path(path)
-    fmt = "jpg" if path.suffix.lower() in (".jpg", ".jpeg") else "png"
-    with tempfile.TemporaryDirectory(prefix="gan-studio-save-") as tmp:
-        [written] = save_images(array[None], [seed], Path(tmp), run_name=run_name, step=step, fmt=fmt)
-        data = written.read_bytes()
-    try:
-        atomic_save(path, lambda f: f.write(data))
-    except OSError as e:
-        raise GanStudioError(f"could not write {path}: {e.strerror or e}") from None
-    return path
-
-
-class GalleryView(QListView):
-    """The grid of samples, with the gallery's keys (handled before the item view's own: Ctrl+C would copy the
-    text 'seed N'), and drags that carry the sample out as a PNG file (the model's mimeData)."""
-
-    open_requested = Signal()  # double-click, Space, Enter or F11 on a sample
-    copy_requested = Signal()  # Ctrl+C
-    save_requested = Signal()  # Ctrl+S
-
-    OPEN_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F11)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.doubleClicked.connect(lambda index: self.open_requested.emit() if index.isValid() else None)
-
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        has_current = self.currentIndex().isValid()
-        plain = (event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier) == Qt.KeyboardModifier.NoModifier
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy_requested.emit()
-        elif event.matches(QKeySequence.StandardKey.Save):
-            self.save_requested.emit()
-        elif plain and event.key() in self.OPEN_KEYS and has_current:
-            self.open_requested.emit()
-        else:
-            super().keyPressEvent(event)
-            return
-        event.accept()
-
-    def startDrag(self, supported_actions) -> None:  # noqa: N802
-        indexes = [i for i in self.selectedIndexes() if i.flags() & Qt.ItemFlag.ItemIsDragEnabled]
-        if not indexes:
-            return
-        current = self.currentIndex()
-        if current in indexes:  # the sample under the pointer first: its image is the one the drag carries
-            indexes.remove(current)
-            indexes.insert(0, current)
-        mime = self.model().mimeData(indexes)
-        if mime is None:
-            return
-        drag = QDrag(self)
-        drag.setMimeData(mime)
-        pm = indexes[0].data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pm, QPixmap) and not pm.isNull():
-            icon = scaled_pixmap(pm, fit_factor(pm.size(), QSize(DRAG_ICON, DRAG_ICON), True), True)
-            drag.setPixmap(icon)
-            drag.setHotSpot(QPoint(icon.width() // 2, icon.height() // 2))
-        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
-
-
-class GalleryPanel(QWidget):
+class GalleryPanel(GallerySampleActions, QWidget):
     status = Signal(str)
     export_requested = Signal()
     page_ready = Signal()  # every sample of the page is drawn (tests wait for it)
@@ -638,147 +547,3 @@ class GalleryPanel(QWidget):
             self.open_viewer()
             return True
         return super().eventFilter(obj, event)
-
-    def open_viewer(self, seed: int | None = None):
-        """The full-screen viewer on ``seed`` (the selected sample by default), over this page's seeds."""
-        from gan_studio.gui.viewer import SampleViewer
-
-        seed = self._current_seed() if seed is None else seed
-        row = self.model.row_of(seed) if seed is not None else -1
-        if row < 0:
-            return None
-        if self.viewer is not None:
-            self.viewer.go(row)
-            self.viewer.show_full_screen()
-            return self.viewer
-        viewer = SampleViewer(self.model, row, self.describe, self)
-        viewer.seed_changed.connect(self._viewer_moved)
-        viewer.favourite_requested.connect(self.toggle_favourite)
-        viewer.copy_requested.connect(self.copy_image)
-        viewer.save_requested.connect(self.save_image_as)
-        viewer.closed.connect(self._viewer_closed)
-        self.viewer = viewer
-        viewer.show_full_screen()
-        return viewer
-
-    @Slot(int)
-    def _viewer_moved(self, seed: int) -> None:
-        row = self.model.row_of(seed)
-        if row >= 0:
-            index = self.model.index(row)
-            self.view.setCurrentIndex(index)
-            self.view.scrollTo(index)
-
-    @Slot()
-    def _viewer_closed(self) -> None:
-        self.viewer = None
-        self.activateWindow()
-        self.view.setFocus()
-
-    def copy_image(self, seed: int | None = None) -> bool:
-        """Put the sample's picture (full resolution) on the clipboard, as an image."""
-        item = self._sample(seed)
-        if item is None:
-            self.status.emit("Select a sample (once it is drawn) to copy it")
-            return False
-        QGuiApplication.clipboard().setImage(item.image)
-        self.status.emit(f"Copied seed {item.seed} ({item.image.width()} × {item.image.height()} px)")
-        return True
-
-    def drag_mime(self, seeds: list[int]) -> QMimeData | None:
-        """What a drag of ``seeds`` out of the gallery carries: each as a PNG file (seed, run and step in its
-        metadata) in a temporary folder, as file URLs, and the first one's picture itself."""
-        from gan_studio.export import save_images
-
-        items = [item for item in (self._sample(s) for s in seeds) if item is not None]
-        if not items or self.run_dir is None:
-            return None
-        try:
-            folder = drag_folder()
-            paths = [save_images(array_from_qimage(item.image)[None], [item.seed], folder, run_name=self.run_dir.name,
-                                 step=self.host.step, overwrite=True)[0] for item in items]
-        except (GanStudioError, OSError) as e:
-            self.status.emit(f"Could not prepare the image to drag: {e}")
-            return None
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-        mime.setImageData(items[0].image)
-        return mime
-
-    def ask_save_path(self, suggested: Path) -> Path | None:
-        """Ask where to save an image (Qt's save dialog, which asks before replacing a file); None if cancelled.
-        Tests replace this method."""
-        dialog = QFileDialog(self, "Save Image As", str(suggested), "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-        dialog.setDefaultSuffix("png")
-        if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
-            return None
-        return Path(dialog.selectedFiles()[0])
-
-    def save_image_as(self, seed: int | None = None) -> Task | None:
-        """Save the sample (full resolution) where the user says, with its seed, run and step in the file; the
-        writing runs on the work pool and is atomic. Returns the task, or None when nothing is written."""
-        item = self._sample(seed)
-        if item is None or self.run_dir is None:
-            self.status.emit("Select a sample (once it is drawn) to save it")
-            return None
-        folder = Path(self.settings.text(KEY_SAVE_FOLDER) or
-                      QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or Path.home())
-        if not folder.is_dir():
-            folder = Path.home()
-        path = self.ask_save_path(folder / f"{self.run_dir.name}-seed_{item.seed:06d}.png")
-        if path is None:
-            return None
-        path = Path(path)
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            path = path.with_name(path.name + ".png")
-            if path.exists():  # the dialog asked about another name: never replace this one unasked
-                self.status.emit(f"{path} already exists; not replaced")
-                return None
-        self.settings.set_text(KEY_SAVE_FOLDER, str(path.parent))
-        array, seed, run_name, step = array_from_qimage(item.image), item.seed, self.run_dir.name, self.host.step
-        task = Task(lambda progress: write_sample(array, seed, run_name, step, path), "work", self)
-        task.done.connect(lambda p: self.status.emit(f"Saved seed {seed} as {p}"))
-        task.failed.connect(lambda m: self.status.emit(f"Could not save the image: {m}"))
-        self._save_task = task.start()
-        return task
-
-    # ------------------------------------------------------------------------------ context menu
-    def context_menu(self, seed: int) -> QMenu:
-        """The menu of one sample: view, copy, save, favourite."""
-        item = self._sample(seed)
-        ready = item is not None
-        menu = QMenu(self)
-        menu.setToolTipsVisible(True)
-        actions = (
-            ("Open in Viewer\tSpace", lambda: self.open_viewer(seed), "Full screen, pixel-exact; arrows for the "
-                                                                       "other seeds, Esc to close"),
-            ("Copy Image\tCtrl+C", lambda: self.copy_image(seed), "The picture at full resolution"),
-            ("Save Image As…\tCtrl+S", lambda: self.save_image_as(seed), "A PNG with its seed, run and step"),
-        )
-        for text, slot, tip in actions:
-            a = menu.addAction(text)
-            a.setToolTip(tip)
-            a.setEnabled(ready)
-            a.triggered.connect(slot)
-        menu.addSeparator()
-        fav = seed in self.favourites
-        a = menu.addAction(("Remove from Favourites" if fav else "Mark as Favourite") + "\tF")
-        a.triggered.connect(lambda: self.toggle_favourite(seed))
-        return menu
-
-    @Slot(QPoint)
-    def show_context_menu(self, pos: QPoint) -> QMenu | None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
-            return None
-        if not self.view.selectionModel().isSelected(index):
-            self.view.setCurrentIndex(index)
-        else:
-            self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
-        if self.menu is not None:
-            self.menu.deleteLater()
-        self.menu = self.context_menu(index.data(SeedRole))
-        self.menu.popup(self.view.viewport().mapToGlobal(pos))
-        return self.menu

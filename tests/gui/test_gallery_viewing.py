@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QComboBox, QStyle, QStyleOptionComboBox
 
-from gan_studio.gui import gallery as gallery_module
+from gan_studio.gui import gallery_view as gallery_module  # the grid view makes the drags
 from gan_studio.gui.gallery import GalleryPanel
 from gan_studio.gui.imaging import FIT, ImageView, array_from_qimage, qimage_from_array
 from gan_studio.gui.settings import Settings
