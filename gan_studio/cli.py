@@ -31,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except GanStudioError as e:
-        print(f"gan-studio: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).splitlines())  # one line, whatever path or value it quotes
+        print(f"gan-studio: error: {message}", file=sys.stderr)
         rejected = getattr(e, "rejected", None)
         for r in (rejected or [])[:20]:
             print(f"  rejected {r.path}: {r.reason}", file=sys.stderr)
@@ -89,8 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "for the convolutional models on fewer than 2,000 images)")
     t.add_argument("--quality-every", type=int, metavar="STEPS",
                    help="measure sample quality (SWD) every STEPS and keep the best snapshot (default 250; 0: off)")
+    t.add_argument("--stop-on-plateau", action="store_true", default=None,
+                   help="end training when quality stops improving for 4 quality checks in a row")
     t.add_argument("--checkpoint-every", type=int, metavar="STEPS",
-                   help="also checkpoint every STEPS steps (always: every 10 minutes and on every stop)")
+                   help="also checkpoint every STEPS steps (always: every 2 minutes and on every stop)")
     t.add_argument("--sample-every", type=int, metavar="STEPS", help="save a preview grid every STEPS (default 100)")
     t.add_argument("--out", type=Path, metavar="RUN_DIR",
                    help="the run folder (default: a new one under the runs folder)")
@@ -165,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("runs", help="list past runs")
     r.add_argument("--root", type=Path, help="runs folder (default: the per-user one)")
     r.set_defaults(func=cmd_runs)
+
+    dr = sub.add_parser("doctor", help="what this machine trains on: device, precision, threads, the cache folder "
+                                       "and the measured CPU routes")
+    dr.add_argument("--probe", action="store_true",
+                    help="measure the fastest CPU route for --model/--res/--batch now (under 10 s; cached)")
+    dr.add_argument("--model", choices=list(FAMILIES), default="dcgan", help="with --probe (default dcgan)")
+    dr.add_argument("--res", type=int, default=64, help="with --probe (default 64)")
+    dr.add_argument("--batch", type=int, default=64, help="with --probe (default 64)")
+    dr.set_defaults(func=cmd_doctor)
     return p
 
 
@@ -204,7 +216,7 @@ TRAIN_OPTIONS = [("res", "data", "res"), ("aspect", "data", "aspect"), ("crop", 
                  ("lr_d", "train", "lr_d"), ("checkpoint_every", "train", "checkpoint_every"),
                  ("sample_every", "train", "sample_every"), ("device", "train", "device"), ("amp", "train", "amp"),
                  ("seed", "train", "seed"), ("compile", "train", "compile"), ("augment", "train", "augment"),
-                 ("quality_every", "train", "quality_every")]
+                 ("quality_every", "train", "quality_every"), ("stop_on_plateau", "train", "stop_on_plateau")]
 
 
 def data_source(args: argparse.Namespace) -> str:
@@ -301,6 +313,7 @@ def report_skipped(images, limit: int = 20) -> None:
 def drive_training(trainer) -> int:
     """Print the trainer's events; Ctrl-C (or SIGTERM) stops cleanly after the current step, with a checkpoint."""
     from gan_studio.engine import CheckpointSaved, Failed, Finished, Notice, Preview, RunDir, Started, StepStats
+    from gan_studio.engine.events import FINISH_REASONS
 
     def on_signal(signum, frame):  # first signal: stop cleanly; second: the default handler
         print("\nstopping after this step (a checkpoint will be saved); press Ctrl-C again to abort",
@@ -347,7 +360,10 @@ def drive_training(trainer) -> int:
                 pass  # preview grids land in RUN/samples; the bar line stays quiet
             elif isinstance(event, Finished):
                 bar.close()
-                why = {"steps": "reached the step target", "time": "time is up", "stopped": "stopped"}[event.reason]
+                why = FINISH_REASONS.get(event.reason, event.reason)
+                if event.quality:
+                    print(f"final quality: SWD {event.quality['swd']:.1f}, {event.quality['copy_share']:.0%} copies",
+                          file=sys.stderr)
                 print(f"finished at step {event.step} ({why}) after {format_duration(event.seconds)} of training\n"
                       f"  run folder: {event.run_dir}\n  samples: {RunDir(event.run_dir).samples}\n"
                       f"  continue with: gan-studio train --resume {event.run_dir}", file=sys.stderr)
@@ -377,6 +393,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise ConfigError("--n must be at least 1")
     gen = load_generator(args.run, checkpoint=args.checkpoint, device=args.device, which=args.which)
+    for note in gen.notes:  # a damaged checkpoint was passed over: say which one is used
+        print(f"note: {note}", file=sys.stderr)
     seeds = list(range(args.seed, args.seed + args.n))
     bar = ProgressBar("sampling", total=args.n)
     images = gen.images(seeds, progress=lambda done, total: bar.update(done, total, force=done == total))
@@ -409,8 +427,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
                                   which=args.which, device=args.device, parzen_ll=not args.no_parzen)
     figures_path, pairs_path = RunDir.open(args.run).eval_paths(figures["step"])
     text = json.dumps(figures, indent=2)
-    atomic_write_text(figures_path, text + "\n")
-    atomic_save(pairs_path, lambda f: Image.fromarray(pairs).save(f, "PNG"))
+    try:
+        atomic_write_text(figures_path, text + "\n")
+        atomic_save(pairs_path, lambda f: Image.fromarray(pairs).save(f, "PNG"))
+    except OSError as e:  # a folder in the way, a full disk
+        raise GanStudioError(f"cannot write the evaluation into {figures_path.parent}: {e.strerror or e}") from None
+    for note in figures.get("notes", []):
+        print(f"note: {note}", file=sys.stderr)
     print(text)
     print(f"SWD {figures['swd']:.1f} (n={figures['swd_n']}), copies {figures['copy_share']:.1%}, MS-SSIM "
           f"{figures['ms_ssim_samples']:.3f} (training set {figures['ms_ssim_train']:.3f})\n"
@@ -425,7 +448,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     seeds = None
     if args.favourites:
-        seeds = RunDir.open(args.run).favourites()
+        seeds = RunDir.open(args.run).read_favourites()  # a damaged favourites.json is an error, not "none"
         if not seeds:
             raise GanStudioError(f"{args.run} has no favourites yet: mark some in the gallery, "
                                  f"or export --n new samples")
@@ -435,6 +458,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                         checkpoint=args.checkpoint, which=args.which, device=args.device,
                         progress=lambda done, total: bar.update(done, total, force=done == total))
     bar.close()
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"exported {len(result.files)} file(s) to {result.out}", file=sys.stderr)
     return 0
 
@@ -478,14 +503,29 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from gan_studio.engine import list_runs
+    from gan_studio.engine.rundir import list_runs, summarize
 
     runs = list_runs(args.root)
     if not runs:
         print("no runs yet", file=sys.stderr)
-    for run in runs:
-        cfg = run.config()
-        print(f"{run.path}  {cfg.model.name}  step {run.latest_step()}  {cfg.data.source}")
+    for run in runs:  # small files only (no torch); a damaged run is said on its own line and the list goes on
+        s = summarize(run)
+        if s.damage or s.config is None:
+            print(f"{run.path}  damaged: {s.damage}")
+        else:
+            print(f"{run.path}  {s.config.model.name}  step {s.step}  {s.config.data.source}")
+        for problem in s.problems:
+            print(f"  damaged: {problem}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from gan_studio.engine.doctor import report
+
+    if args.probe:
+        check_options(argparse.Namespace(aspect=None, res=args.res, model=args.model))
+    probe = {"model": args.model, "res": args.res, "batch": args.batch} if args.probe else None
+    print("\n".join(report(probe)))
     return 0
 
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator, BinaryIO
+from typing import BinaryIO, Callable, Iterator
 
 
 @contextlib.contextmanager

@@ -201,5 +201,5 @@ def evaluate_run(run_path: Path | str, data: str | None = None, n: int = 300, se
         train = np.repeat(train, 3, axis=1) if train.shape[1] == 1 else train.mean(1, keepdims=True).astype(np.uint8)
     figures = evaluate(samples, train, seed=seed, with_parzen=parzen_ll)
     figures = {"run": str(gen.run_dir), "checkpoint": gen.checkpoint.name, "step": gen.step, "data": source,
-               "seed": seed, **figures}
+               "seed": seed, **figures, **({"notes": gen.notes} if gen.notes else {})}  # checkpoints passed over
     return figures, closest_pairs_image(samples, train, memorisation(samples, train), k=min(16, n))

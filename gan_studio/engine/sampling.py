@@ -6,7 +6,7 @@ Every image has its own seed, so image #s of a gallery is the same picture whate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -18,6 +18,7 @@ from gan_studio.config import RunConfig
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.device import resolve_device
 from gan_studio.engine.rundir import RunDir
+from gan_studio.engine.runfiles import config_from_dict
 from gan_studio.models import build_models, sample_noise
 
 
@@ -29,6 +30,7 @@ class LoadedGenerator:
     checkpoint: Path
     run_dir: Path
     device: torch.device
+    notes: list[str] = field(default_factory=list)  # damaged checkpoints passed over for this one
 
     @property
     def z_dim(self) -> int:
@@ -66,26 +68,22 @@ WHICH = ("best", "latest")
 
 def load_generator(run_path: Path, checkpoint: Path | None = None, device: str = "cpu",
                    ema: bool = True, which: str = "best") -> LoadedGenerator:
-    """The (EMA) generator of ``checkpoint``, or else of the run's best snapshot (``which='best'``, when the
-    run has one that loads) or its newest loadable checkpoint (``which='latest'``), in eval mode."""
+    """The (EMA) generator of ``checkpoint``, or else of the run's best snapshot (``which='best'``) or its newest
+    checkpoint (``which='latest'``), in eval mode. Without ``checkpoint``, one that is damaged is passed over for
+    the next (the newest step checkpoints, then the best snapshot), and ``notes`` says so."""
     if which not in WHICH:
         raise ckpt.CheckpointError(f"which must be one of {', '.join(WHICH)}, got {which!r}")
     run = RunDir.open(run_path)
-    state = None
-    if checkpoint is not None:
-        path, state = Path(checkpoint), ckpt.load_checkpoint(checkpoint)
-    elif which == "best" and run.best_checkpoint.is_file():
-        path = run.best_checkpoint
-        try:
-            state = ckpt.load_checkpoint(path)
-        except ckpt.CheckpointError:
-            state = None  # a damaged best snapshot: the newest checkpoint will do
-    if state is None:
-        path, state = ckpt.latest_loadable_checkpoint(run.checkpoints)
-    config = RunConfig.from_dict(state["config"]).validate()
+    if checkpoint is not None:  # the one asked for, or an error: never another one in its place
+        chosen = ckpt.load_first([Path(checkpoint)])
+    else:
+        chosen = ckpt.load_first(run.checkpoint_candidates(best_first=which == "best"))
+    state = chosen.state
+    config = config_from_dict(state["config"], f"the config inside {chosen.path.name}")
     c, h, w = state["image_shape"]
     generator, _ = build_models(config.model, c, h, w)
     ckpt.load_module_state(generator, state["G_ema" if ema else "G"], "the generator")
     dev = resolve_device(device)
     generator.to(dev).eval()
-    return LoadedGenerator(generator, config, state["step"], path, run.path, dev)
+    note = chosen.note("sampling")
+    return LoadedGenerator(generator, config, state["step"], chosen.path, run.path, dev, [note] if note else [])

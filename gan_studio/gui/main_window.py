@@ -7,9 +7,18 @@ import gc
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gan_studio import __version__
 from gan_studio.errors import GanStudioError
@@ -74,7 +83,7 @@ class MainWindow(QMainWindow):
         self.dataset = DatasetPanel()
         self.training = TrainingPanel()
         self.runs = RunsPanel()
-        self.gallery = GalleryPanel()
+        self.gallery = GalleryPanel(settings=self.settings)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.dataset, "Dataset")
@@ -89,6 +98,12 @@ class MainWindow(QMainWindow):
         self.overlay = QFrame(central)
         self.overlay.setProperty("role", "overlay")
         self.overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        # Opaque, whatever the style: the empty state's text under a see-through overlay read as one jumble.
+        self.overlay.setAutoFillBackground(True)
+        palette = self.overlay.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(34, 62, 102))
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(255, 255, 255))
+        self.overlay.setPalette(palette)
         ol = QVBoxLayout(self.overlay)
         drop_text = label("Drop to open this folder", "heading")
         drop_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -169,6 +184,8 @@ class MainWindow(QMainWindow):
         t.run_started.connect(lambda _: self.runs.refresh() if self.engine else None)
         r.resume_requested.connect(self.resume_run)
         r.browse_requested.connect(self.browse_run)
+        r.run_deleted.connect(self._on_run_deleted)
+        r.run_renamed.connect(self._on_run_renamed)
         g.export_requested.connect(self.export)
         for panel in (d, t, r, g):
             panel.status.connect(self.show_status)
@@ -256,7 +273,17 @@ class MainWindow(QMainWindow):
             clear.triggered.connect(self._clear_recent)
         self.recent_menu.setEnabled(bool(recent))
 
+    def confirm_clear_recent(self) -> bool:
+        """Ask before forgetting the recent folders (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Clear recent folders",
+            "Forget the list of recently opened folders? The folders and their images are not touched.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def _clear_recent(self) -> None:
+        if not self.confirm_clear_recent():
+            return
         self.settings.clear_recent_folders()
         self.dataset.set_recent([])
         self._fill_recent_menu()
@@ -269,6 +296,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.source() is not None:  # a drag that started in this window (a sample dragged out): not data
+            event.ignore()
+            return
         if event.mimeData().hasUrls() and folder_from_urls(event.mimeData().urls()) is not None:
             event.acceptProposedAction()
             self.overlay.setGeometry(self.centralWidget().rect().adjusted(12, 12, -12, -12))
@@ -306,6 +336,7 @@ class MainWindow(QMainWindow):
         except GanStudioError as e:  # a damaged run folder: say so, keep going
             self.show_status(f"Cannot continue this run: {e}")
             return
+        self.setWindowTitle(f"GAN Studio — {Path(path).name}")
         self.tabs.setCurrentIndex(TRAIN)
 
     @Slot(str)
@@ -315,7 +346,23 @@ class MainWindow(QMainWindow):
         except GanStudioError as e:
             self.show_status(f"Cannot open this run: {e}")
             return
+        self.setWindowTitle(f"GAN Studio — {Path(path).name}")
         self.tabs.setCurrentIndex(GALLERY)
+
+    @Slot(str)
+    def _on_run_deleted(self, path: str) -> None:
+        if self.training.resume_dir == Path(path):  # the Train tab was set to continue the run just deleted
+            self.training.new_run_mode()
+
+    @Slot(str, str)
+    def _on_run_renamed(self, old: str, new: str) -> None:
+        """A renamed run stays open where it was open, under its new name."""
+        if self.training.resume_dir == Path(old) and not self.training.is_active():
+            self.training.open_run(Path(new))
+        if self.gallery.current_run() == Path(old):
+            self.gallery.open_run(Path(new), self._gallery_device())
+        if self.windowTitle().endswith(Path(old).name):
+            self.setWindowTitle(f"GAN Studio — {Path(new).name}")
 
     def _gallery_device(self) -> str:
         return "auto" if self.engine and self.engine.get("gpu") else "cpu"
@@ -354,8 +401,8 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _native_size(run_dir: Path) -> int:
-        from gan_studio.engine import RunDir
         from gan_studio.config import image_size
+        from gan_studio.engine import RunDir
 
         try:
             cfg = RunDir.open(run_dir).config()

@@ -12,8 +12,18 @@ import threading
 import time
 from collections import OrderedDict, deque
 
-from PySide6.QtCore import (QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QRunnable,
-                            QSize, Qt, Signal, Slot)
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QRunnable,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
 
 from gan_studio.gui import tasks

@@ -7,7 +7,6 @@ import json
 import os
 
 import pytest
-
 from gui_helpers import drop_urls, set_small_form, start_small_training
 from PIL import Image
 
