@@ -2,6 +2,13 @@
 
 No loader workers and no per-epoch decoding: a batch is an index draw, a gather, a conversion to float in
 [-1, 1] and, where configured, a random crop and a horizontal flip, all on the device.
+
+On a GPU the images go to the device only when they take at most a safe share of its free memory
+(``DATA_SHARE_OF_FREE``); a larger set (thousands of images at 1,024 pixels) stays in host
+memory, as it is (a memory-mapped cache is paged in by the system as needed), and each batch is gathered there into
+pinned memory and copied over asynchronously. The indices are the same draws of the same generator either way, so
+both places give the same batches; the host path costs one wait for the device per batch (the indices come from
+the device's random stream), which the large images it serves make small beside their step.
 """
 
 from __future__ import annotations
@@ -11,18 +18,45 @@ import warnings
 import numpy as np
 import torch
 
+# The decoded data set stays on a GPU only when it takes at most this share of the memory free once the networks
+# are there: the rest is for activations, gradients, optimizer state and cuDNN's workspaces.
+DATA_SHARE_OF_FREE = 0.35
+
+
+def free_device_memory(device: torch.device) -> int | None:
+    """Bytes free on a CUDA device now (None for other devices or where the driver cannot say)."""
+    if device.type != "cuda":
+        return None
+    try:
+        return int(torch.cuda.mem_get_info(device)[0])
+    except (RuntimeError, AssertionError):
+        return None
+
+
+def data_fits_on_device(nbytes: int, device: torch.device, share: float = DATA_SHARE_OF_FREE) -> bool:
+    """Whether a data set of ``nbytes`` may live on ``device``: always on the CPU (it is the host) and on MPS
+    (unified memory); on a GPU when it takes at most ``share`` of the memory free now."""
+    if device.type != "cuda":
+        return True
+    free = free_device_memory(device)
+    return free is not None and nbytes <= share * free
+
 
 class DeviceImages:
     def __init__(self, images: np.ndarray, target_hw: tuple[int, int], device: torch.device,
-                 flip: bool = False, channels_last: bool = False) -> None:
+                 flip: bool = False, channels_last: bool = False, on_device: bool | None = None) -> None:
+        """``on_device``: keep the images on the device (default: where they fit, see the module docstring)."""
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"expected uint8 images of shape (N, C, H, W), got {images.dtype} {images.shape}")
-        # The only copy of the data set on the device, as uint8 (a float copy would be 4x larger).
+        self.on_device = data_fits_on_device(images.nbytes, device) if on_device is None else on_device
+        # The only copy of the data set, as uint8 (a float copy would be 4x larger), on the device where it fits.
         # A read-only array (a memory-mapped cache) is shared, not copied: nothing here ever writes to it, so
         # PyTorch's warning about non-writable arrays does not apply.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            self.images = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+            host = torch.from_numpy(np.ascontiguousarray(images))
+            self.images = host.to(device) if self.on_device else host
+        self.pin = not self.on_device and device.type == "cuda" and torch.cuda.is_available()
         self.n, self.channels, self.stored_h, self.stored_w = self.images.shape
         self.target_h, self.target_w = target_hw
         if self.target_h > self.stored_h or self.target_w > self.stored_w:
@@ -34,7 +68,7 @@ class DeviceImages:
     def sample(self, batch: int, gen: torch.Generator) -> torch.Tensor:
         """A batch (B, C, H, W) of float32 in [-1, 1], drawn with replacement."""
         idx = torch.randint(self.n, (batch,), generator=gen, device=self.device)
-        x = self.images[idx]  # (B, C, Hs, Ws) uint8
+        x = self.images[idx] if self.on_device else self._from_host(idx)  # (B, C, Hs, Ws) uint8
         if (self.stored_h, self.stored_w) != (self.target_h, self.target_w):
             x = self._random_crop(x, gen)
         x = x.float().mul_(1.0 / 127.5).sub_(1.0)
@@ -44,6 +78,13 @@ class DeviceImages:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
+
+    def _from_host(self, idx: torch.Tensor) -> torch.Tensor:
+        """The batch gathered in host memory (into pinned memory for an asynchronous copy), then to the device."""
+        idx = idx.cpu()
+        out = torch.empty((len(idx), *self.images.shape[1:]), dtype=torch.uint8, pin_memory=self.pin)
+        torch.index_select(self.images, 0, idx, out=out)
+        return out.to(self.device, non_blocking=self.pin)
 
     def _random_crop(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """An independent crop offset per image, by two gathers (rows, then columns)."""

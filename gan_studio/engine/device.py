@@ -58,15 +58,18 @@ def cpu_has_native_bf16() -> bool:
 
 
 def autocast_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | None:
-    """The autocast dtype for this device, or None for full float32."""
+    """The autocast dtype for this device, or None for full float32. On the CPU this is the unmeasured default:
+    training takes the precision of its measured route (``engine/routes.py``)."""
     if amp == "off":
         return None
     if amp == "bf16":
         return torch.bfloat16
     if amp == "fp16":
         return torch.float16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cuda":  # by compute capability: is_bf16_supported() would count slow emulation (T4, V100)
+        from gan_studio.engine.gpu import cuda_autocast_dtype
+
+        return cuda_autocast_dtype(device)
     if device.type == "cpu" and cpu_has_native_bf16():
         return torch.bfloat16  # measured here: about 2x for DCGAN 64 on a Zen 5 core
     return None  # MPS, and CPUs without native bf16

@@ -21,8 +21,11 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> Non
     ema_params: list[torch.Tensor] = list(ema.parameters())
     params = [p.detach() for p in model.parameters()]
     torch._foreach_lerp_(ema_params, params, 1.0 - d)
-    for b_ema, b in zip(ema.buffers(), model.buffers()):
-        b_ema.copy_(b)
+    # Buffers (batch-norm statistics, spectral norm's vectors) are copied, not averaged: one foreach call, not a
+    # kernel launch per buffer from a Python loop (on a GPU the step is launch-bound at small sizes).
+    ema_buffers, buffers = list(ema.buffers()), list(model.buffers())
+    if ema_buffers:
+        torch._foreach_copy_(ema_buffers, buffers)
 
 
 @torch.no_grad()

@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 import numpy as np
 import torch
@@ -30,7 +30,7 @@ from gan_studio.data.sampler import DeviceImages
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine import distributed as dist
 from gan_studio.engine.augment import AdaptiveAugment
-from gan_studio.engine.device import autocast_dtype, configure_threads, device_name, resolve_device
+from gan_studio.engine.device import configure_threads, device_name, resolve_device
 from gan_studio.engine.discriminator_pair import DiscriminatorPair, apply_constraints
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
 from gan_studio.engine.events import (
@@ -44,11 +44,14 @@ from gan_studio.engine.events import (
     Started,
     StepStats,
 )
+from gan_studio.engine.gpu import configure_backends, device_rng_state, restore_device_rng
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityCheck, center_crop
+from gan_studio.engine.routes import apply_route, choose_route
 from gan_studio.engine.rundir import RunDir
 from gan_studio.engine.schedule import Schedule, SessionClock
+from gan_studio.engine.step_guard import StepGuard
 from gan_studio.errors import ConfigError, DataError, GanStudioError
 from gan_studio.families import SMALL_DATASET, family
 from gan_studio.fileio import atomic_save
@@ -88,12 +91,17 @@ class Trainer:
         self.images = images
         t = config.train
         self.device = resolve_device(t.device)
+        configure_backends(self.device)  # cuDNN autotuning, TF32 (CUDA only: engine/gpu.py)
         # on the training's own thread (the app's worker thread); other programs matter only to CPU training
         self.threads = configure_threads(sample=self.device.type == "cpu")
-        self.amp_dtype = autocast_dtype(self.device, t.amp)
         self.shape = (images.channels, images.target_height, images.target_width)
         self.family = family(config.model.name)
-        self.channels_last = self.family.convolutional and self.device.type != "mps"
+        # How the step computes: precision, memory format, small grids, compiling (engine/routes.py: by the GPU's
+        # capability; on the CPU as measured here once, or as the resumed checkpoint did)
+        self.route = choose_route(config, self.shape, self.device, self.threads, *(
+            (state["step"], state.get("route")) if state else ()))
+        apply_route(self.route)
+        self.amp_dtype, self.channels_last = self.route.amp_dtype, self.route.channels_last
 
         torch.manual_seed(t.seed)  # model initialisation is part of the seed's run
         self.G, self.D = build_models(config.model, *self.shape)
@@ -136,10 +144,10 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.g_train = DDP(self.G, device_ids=ids)
             self.d_pair = DDP(self.d_pair, device_ids=ids)
-        self._eager = (self.g_train, self.d_pair)
-        self.compiled = t.compile == "on" or (t.compile == "auto" and self.device.type == "cuda")
-        if self.compiled:  # lazy: compilation happens in the first step, which falls back to eager on failure
-            self.g_train, self.d_pair = torch.compile(self.g_train), torch.compile(self.d_pair)
+        # D for G's step is outside DDP (no gradient of D's weights to reduce there), compiled with the others when
+        # they are; the guard compiles after a first eager step and agrees on failures with every rank
+        self.guard = StepGuard(self.route.compile, (self.g_train, self.d_pair, self.D), self.world, self.route.key)
+        self.g_train, self.d_pair, self.d_for_g = self.guard.modules
         preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
         self.fixed_noise = sample_noise(t.preview_n, config.model.z_dim, config.model.noise, preview_gen, self.device)
         self.step = 0
@@ -157,7 +165,8 @@ class Trainer:
         self._good_state: dict[str, Any] | None = None  # the last state known finite, for a rollback
         self._rolled_back = False
         self.is_main = dist.is_main()
-        self.notices: list[Notice] = []  # told when run() starts (a resume that passed over a damaged checkpoint)
+        # told when run() starts: a route just measured, a resume that passed over a damaged checkpoint
+        self.notices: list[Notice] = [Notice(self.step, m) for m in [self.route.news()] if m]
 
     # ----------------------------------------------------------------------------------------- construction
     @classmethod
@@ -184,7 +193,7 @@ class Trainer:
     def resume(cls, path: Path, steps: int | None = None, minutes: float | None = None,
                device: str | None = None, progress: ProgressFn | None = None) -> "Trainer":
         """Continue a run from its newest loadable checkpoint, with the optimizer state and random streams."""
-        run = RunDir.open(path)
+        run = RunDir.open(path, to_train=True)
         config = run.config()
         chosen = ckpt.load_first(run.checkpoint_candidates(), config)  # step checkpoints newest first, then best.pt
         if steps is not None:
@@ -204,7 +213,7 @@ class Trainer:
             run.truncate_stats(chosen.step)  # steps logged after the checkpoint are replayed
         dist.barrier()
         trainer = cls(config, run, images, chosen.state)
-        trainer.notices = [Notice(chosen.step, note) for note in [chosen.note()] if note]  # what was passed over
+        trainer.notices += [Notice(chosen.step, note) for note in [chosen.note()] if note]  # what was passed over
         return trainer
 
     def _optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -227,6 +236,10 @@ class Trainer:
     @property
     def paused(self) -> bool:
         return not self._unpaused.is_set()
+
+    @property
+    def compiled(self) -> bool:
+        return self.guard.compiled
 
     # ------------------------------------------------------------------------------------------ the step
     def _autocast(self):
@@ -261,7 +274,7 @@ class Trainer:
         # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
         D.requires_grad_(False)
         with self._autocast():
-            loss_g = self.g_loss(D(fake).float(), t.g_loss)
+            loss_g = self.g_loss(self.d_for_g(fake).float(), t.g_loss)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
@@ -347,7 +360,7 @@ class Trainer:
                 reason = self._end_reason(elapsed)
                 if reason is not None:
                     break
-                notice = self._advance()  # one iteration of Algorithm 1
+                notice = yield from self._advance()  # one iteration of Algorithm 1
                 if notice is not None:  # the step was given up (out of memory, no compiler): go round again
                     yield notice
                     continue
@@ -392,16 +405,19 @@ class Trainer:
                 return "time" if time_up else "plateau" if self._plateau else "stopped"
         return None
 
-    def _advance(self) -> Notice | None:
-        """One training step into the statistics window; or, if it was given up, the Notice of what changed."""
-        try:
-            self._acc += self.train_step()
-        except torch.OutOfMemoryError:
-            return self._halve_batch()
-        except Exception as e:  # noqa: BLE001 - only a failing compiler is recovered here
-            if not self.compiled:
-                raise
-            return self._fall_back_to_eager(e)
+    def _advance(self) -> Generator[Event, None, Notice | None]:
+        """One training step into the statistics window; its value is, if every rank gave the step up (out of
+        memory, no compiler: engine/step_guard.py), the Notice of what changed. A compile is a phase off the clock."""
+        batch = self.config.train.batch
+        compiling = self.guard.before_step(self.step, batch)
+        self.g_train, self.d_pair, self.d_for_g = self.guard.modules
+        yield from self.guard.pop_notices()
+        with self.clock.pause() if compiling else contextlib.nullcontext():
+            stats, failure, error = self.guard.attempt(self.train_step, self.step, batch)
+        yield from self.guard.pop_notices()
+        if failure is not None:
+            return self._halve_batch() if failure == "out of memory" else self._fall_back_to_eager(error)
+        self._acc += stats  # type: ignore[arg-type]  # a finished step has its statistics
         self.step += 1
         self._window_steps += 1
         return None
@@ -488,10 +504,9 @@ class Trainer:
         return Notice(self.step, f"training diverged at step {bad_step} (a loss was not finite): rolled back to "
                                  f"step {self.step} and halved the learning rates (G {t.lr_g:g}, D {t.lr_d:g})")
 
-    def _fall_back_to_eager(self, error: Exception) -> Notice:
+    def _fall_back_to_eager(self, error: BaseException | None) -> Notice:
         """torch.compile failed (no compiler, an unsupported op): train the same networks eagerly."""
-        self.compiled = False
-        self.g_train, self.d_pair = self._eager
+        self.g_train, self.d_pair, self.d_for_g = self.guard.fall_back()
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_d.zero_grad(set_to_none=True)
         return Notice(self.step, f"torch.compile is not available here ({type(error).__name__}); "
@@ -561,9 +576,8 @@ class Trainer:
     def state_dict(self, session_seconds: float = 0.0) -> dict[str, Any]:
         self._calibrate_ema()
         rng: dict[str, Any] = {"torch": torch.get_rng_state(), "device_type": self.device.type,
-                               "gen": self.gen.get_state(), "world_size": self.world}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state_all()
+                               "gen": self.gen.get_state(), "world_size": self.world,
+                               **device_rng_state(self.device)}  # the training GPU's alone: engine/gpu.py
         return {
             "step": self.step,
             "seconds": self.seconds_before + session_seconds,
@@ -576,6 +590,7 @@ class Trainer:
             "fixed_noise": self.fixed_noise.cpu(),
             "augment": self.augment.state_dict(),
             "quality": self.quality.state_dict(),
+            "route": self.route.to_json(),
         }
 
     def _checkpoint(self, session_seconds: float) -> Iterator[CheckpointSaved]:
@@ -620,7 +635,6 @@ class Trainer:
             self.gen.manual_seed(self.config.train.seed + self.rank * RANK_SEED_STRIDE + self.step)
         elif rng.get("device_type") == self.device.type:
             self.gen.set_state(rng["gen"])
-            if self.device.type == "cuda" and "cuda" in rng:
-                torch.cuda.set_rng_state_all(rng["cuda"])
+            restore_device_rng(rng, self.device)  # onto this GPU, from one state or an old checkpoint's list
         else:  # a run moved between a GPU and the CPU: continue with a fresh, still seed-derived stream
             self.gen.manual_seed(self.config.train.seed + self.step)
