@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 import tempfile
 import time
@@ -63,6 +64,19 @@ def main() -> int:
             if time.monotonic() > end:
                 raise SystemExit(f"screenshots: timed out waiting for {what}")
             pump(0.05)
+
+    def shot_with_popup(name: str, popup) -> None:
+        """The window with a popup (a context menu) drawn where it opened."""
+        from PySide6.QtGui import QPainter
+
+        screen = w.screen()
+        image = screen.grabWindow(w.winId()).toImage()
+        menu_image = screen.grabWindow(popup.winId()).toImage()
+        p = QPainter(image)
+        p.drawImage(popup.x() - w.x(), popup.y() - w.y(), menu_image)
+        p.end()
+        save_small(image, args.out / f"{name}.png")
+        print(args.out / f"{name}.png")
 
     def shot(name: str, dialog=None) -> None:
         pump(0.6)
@@ -163,6 +177,47 @@ def main() -> int:
     e.adjustSize()
     shot("07-export", e)
     e.close()
+
+    # 8. the full-screen viewer on one sample, pixel-exact
+    w.tabs.setCurrentIndex(3)
+    g.view.setCurrentIndex(g.model.index(5))
+    viewer = g.open_viewer()
+    pump(1.0)
+    image = viewer.screen().grabWindow(viewer.winId()).toImage()
+    save_small(image, args.out / "08-viewer.png")
+    print(args.out / "08-viewer.png")
+    viewer.close()
+    pump(0.3)
+
+    # 9. a sample's context menu in the gallery
+    rect = g.view.visualRect(g.model.index(9))
+    menu = g.show_context_menu(rect.center())
+    pump(0.6)
+    shot_with_popup("09-gallery-menu", menu)
+    menu.close()
+
+    # 10. the Runs tab's context menu, with notes on the main run
+    w.tabs.setCurrentIndex(2)
+    w.runs.refresh()
+    w.runs.view.selectRow(0)
+    w.runs.notes.setPlainText("Demo landscapes at 32 px: the skies come first, then the mountains.")
+    w.runs.save_notes()
+    rect = w.runs.view.visualRect(w.runs.model.index(0, 1))
+    menu = w.runs.show_context_menu(rect.center())
+    pump(0.6)
+    shot_with_popup("10-runs-menu", menu)
+    menu.close()
+
+    # 11. reopening a run that did not end cleanly (as kill -9 leaves one): what was lost, the checkpoint's state
+    from gan_studio.engine import RunDir
+
+    run = RunDir(w.runs.selected().path)
+    last = run.read_stats()[-1]
+    with open(run.stats_path, "a") as f:
+        for i in range(1, 41):
+            f.write(json.dumps({**last, "step": last["step"] + 2 * i, "seconds": last["seconds"] + 2.5 * i}) + "\n")
+    w.resume_run(str(run.path))
+    shot("11-crash-notice")
 
     w.confirm_close_during_training = lambda: True
     w.close()

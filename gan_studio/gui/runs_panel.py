@@ -239,8 +239,8 @@ class RunsPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSortIndicator(self.model.sort_column, self.model.sort_order)  # first: enabling sorts by it
         self.view.setSortingEnabled(True)
-        header.setSortIndicator(self.model.sort_column, self.model.sort_order)
         self.view.doubleClicked.connect(lambda _: self.browse())
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
