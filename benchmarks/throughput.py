@@ -91,10 +91,17 @@ def measure_ours(model: str, res: int, batch: int, seconds: float, device: str, 
         trainer = Trainer.new(cfg, out=Path(tmp) / "run")
         built = time.perf_counter() - began
         acc = torch.zeros(4, device=trainer.device)
+        batch_now = cfg.train.batch
 
-        def step():
+        def step():  # as the trainer's loop steps (engine/step_guard.py): eager first, then compiled if chosen
             nonlocal acc
-            acc += trainer.train_step()
+            trainer.guard.before_step(trainer.step, batch_now)
+            trainer.g_train, trainer.d_pair, trainer.d_for_g = trainer.guard.modules
+            stats, failure, error = trainer.guard.attempt(trainer.train_step, trainer.step, batch_now)
+            if failure is not None:
+                raise RuntimeError(f"{failure}: {error}")
+            acc += stats
+            trainer.step += 1
 
         sync = (lambda: torch.cuda.synchronize()) if trainer.device.type == "cuda" else (lambda: None)
         if trainer.device.type == "cuda":
@@ -103,7 +110,7 @@ def measure_ours(model: str, res: int, batch: int, seconds: float, device: str, 
         flops = flops_per_image(trainer)
         return {"images_per_s": rate, "steps": n, "peak_rss_mb": peak_rss_mb(), "flops_per_image": flops,
                 "precision": trainer._precision_name(), "device": str(trainer.device), "threads": trainer.threads,
-                "route": trainer.route.to_json(), "setup_seconds": round(built, 2),
+                "route": trainer.route.to_json(), "setup_seconds": round(built, 2), "compiled": trainer.compiled,
                 "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2 ** 20 if trainer.device.type == "cuda" else None}
 
 
@@ -112,6 +119,7 @@ def flops_per_image(trainer) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
+    trainer.g_train, trainer.d_pair, trainer.d_for_g = trainer.guard.eager  # count the eager graph's operations
     with counter:
         trainer.train_step()
     return counter.get_total_flops() / trainer.config.train.batch

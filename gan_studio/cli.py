@@ -172,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("doctor", help="what this machine trains on: device, precision, threads, the cache folder "
                                        "and the measured CPU routes")
     dr.add_argument("--probe", action="store_true",
-                    help="measure the fastest CPU route for --model/--res/--batch now (under 10 s; cached)")
+                    help="measure the fastest CPU route for --model/--res/--batch now, again if one is cached "
+                         "(under 10 s; training then takes it)")
     dr.add_argument("--model", choices=list(FAMILIES), default="dcgan", help="with --probe (default dcgan)")
     dr.add_argument("--res", type=int, default=64, help="with --probe (default 64)")
     dr.add_argument("--batch", type=int, default=64, help="with --probe (default 64)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -136,3 +138,27 @@ def configure_threads(sample: bool = True) -> int:
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     return n
+
+
+_allocator_tuned = False
+
+
+def keep_freed_memory() -> bool:
+    """For CPU training with glibc's allocator: keep memory that a step frees for the next step instead of handing
+    it back to the system at once. By default glibc trims the top of its heap whenever enough of it is free, so
+    every step's activations are faulted in again as fresh zeroed pages: measured on DCGAN 64 on a 2-core Zen 5,
+    7,000-9,000 page faults and 14-22 ms of system time a step; kept, about 120 faults and under 1 ms, and a step
+    5-7% shorter (median of 30 steps, three alternating pairs of processes). Memory is still returned to the
+    system beyond 1 GiB of free heap. Once per process; False where the allocator is not glibc's."""
+    global _allocator_tuned
+    if _allocator_tuned:
+        return True
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_top_pad = -1, -2  # malloc.h
+        _allocator_tuned = bool(libc.mallopt(m_trim_threshold, 1 << 30) and libc.mallopt(m_top_pad, 64 << 20))
+    except (OSError, AttributeError):
+        return False
+    return _allocator_tuned

@@ -53,7 +53,7 @@ def route_lines(routes: dict[str, Any]) -> list[str]:
 
 def report(probe: dict[str, Any] | None = None) -> list[str]:
     """The doctor's report; with ``probe`` ({'model', 'res', 'batch'}) the CPU route of that model is measured
-    now (or read from the cache, as training would)."""
+    now, and the cache updated."""
     from gan_studio import __version__
     from gan_studio.engine.device import configure_threads, cpu_has_native_bf16, device_name, resolve_device
     from gan_studio.engine.routes import cache_path, cpu_name, read_cache
@@ -87,7 +87,7 @@ def probe_lines(probe: dict[str, Any], threads: int) -> list[str]:
     config.model.name, config.train.batch, config.train.minutes = probe["model"], probe["batch"], 60.0
     config.data.res = probe["res"]
     channels = 1 if probe["model"] == "mlp" else 3
-    route = choose_route(config, (channels, probe["res"], probe["res"]), torch.device("cpu"), threads)
+    route = choose_route(config, (channels, probe["res"], probe["res"]), torch.device("cpu"), threads, refresh=True)
     timings = ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in route.timings.items())
     return [f"CPU route for {probe['model']} {probe['res']} px, batch {probe['batch']} ({route.source}): "
             f"{route.label().replace(', eager', '').replace(', compile on trial', '')}",

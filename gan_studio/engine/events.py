@@ -60,6 +60,7 @@ class Notice:
     """Something the user should know that does not stop training (a rollback, a smaller batch)."""
     step: int
     message: str
+    info: bool = False  # news, not a warning (a route measured for this machine): the app says it quietly
 
 
 @dataclass

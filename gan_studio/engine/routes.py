@@ -44,6 +44,8 @@ PROBE_MIN_STEPS = 600  # shorter runs (by steps) are not worth a probe ...
 PROBE_MIN_SECONDS = 300.0  # ... nor runs under 5 minutes
 PROBE_STEP_TARGET = 0.5  # seconds a probe step should take; heavier models are probed at a smaller batch
 WIN_MARGIN = 0.03  # a candidate must beat the default by 3% to replace it (timing noise on a busy machine)
+PROBE_ROUNDS = 6  # timed rounds per stage at most (the budget usually ends it sooner) ...
+PRUNE_ABOVE = 1.15  # ... from the third on only candidates within 15% of the best take part
 COMPILE_GUESS_SECONDS = 120.0  # a first compile's cost before one was measured here (28-83 s on a 2-core Zen 5)
 COMPILE_SHARE = 0.05  # compile (as a trial) only when that cost is at most this share of the run
 CACHE_FILE = "routes.json"
@@ -208,24 +210,23 @@ def worth_probing(config: RunConfig, start_step: int) -> bool:
 
 def choose_route(config: RunConfig, shape: tuple[int, int, int], device: torch.device, threads: int,
                  start_step: int = 0, saved: dict[str, Any] | None = None,
-                 probe: Callable[..., Route] | None = None) -> Route:
+                 probe: Callable[..., Route] | None = None, refresh: bool = False) -> Route:
     """The route of this session: on a GPU by the card; on the CPU the one a checkpoint of this machine used (a
     resumed run computes as it did), else the cached measurement, else a probe when the run is long enough to
     repay one, else the default. The user's fixed choices win throughout. Under torchrun rank 0 chooses (and
-    probes) for every rank."""
+    probes) for every rank. ``refresh``: measure again, whatever the cache holds (``gan-studio doctor --probe``)."""
     from gan_studio.engine import distributed as dist
 
+    args = (config, shape, device, threads, start_step, saved, probe, refresh)
     if not dist.is_distributed():
-        return _choose(config, shape, device, threads, start_step, saved, probe)
-    route = _choose(config, shape, device, threads, start_step, saved, probe) if dist.is_main() else None
-    route = dist.broadcast_object(route)
-    if device.type != "cpu":  # each rank's own GPU (the same kind of card under one torchrun)
-        return _choose(config, shape, device, threads, start_step, saved, probe)
-    return route
+        return _choose(*args)
+    route = dist.broadcast_object(_choose(*args) if dist.is_main() else None)
+    return _choose(*args) if device.type != "cpu" else route  # GPUs: each rank's own card
 
 
 def _choose(config: RunConfig, shape: tuple[int, int, int], device: torch.device, threads: int,
-            start_step: int, saved: dict[str, Any] | None, probe: Callable[..., Route] | None) -> Route:
+            start_step: int, saved: dict[str, Any] | None, probe: Callable[..., Route] | None,
+            refresh: bool) -> Route:
     t = config.train
     conv = family(config.model.name).convolutional
     if device.type != "cpu":
@@ -240,11 +241,11 @@ def _choose(config: RunConfig, shape: tuple[int, int, int], device: torch.device
     key = route_key(config, shape, threads)
     fixed = fixed_choices(config)
     cached = read_cache().get(key, {})
-    if saved and saved.get("key") == key:
+    if saved and saved.get("key") == key and not refresh:
         route = Route.from_json(saved, source="checkpoint", reason="as the run's checkpoint computed")
-    elif cached.get("route"):
+    elif cached.get("route") and not refresh:
         route = Route.from_json(cached["route"], source="cache")
-    elif worth_probing(config, start_step):
+    elif refresh or worth_probing(config, start_step):
         route = (probe or probe_route)(config, shape, fixed)
         route.key = key
         remember(route, {"machine": machine_id(threads), "model": config.model.name, "shape": list(shape),
@@ -277,11 +278,18 @@ def compile_decision(config: RunConfig, route: Route, measured: dict[str, Any] |
     return "trial" if run is not None and COMPILE_GUESS_SECONDS <= COMPILE_SHARE * run else "off"
 
 
-def apply_route(route: Route) -> None:
-    """Set the process-wide part of a route (the small-grid policy) for this run."""
+def apply_route(route: Route, device: torch.device) -> None:
+    """Set the process-wide part of a route for this run: the small-grid policy; on CUDA cuDNN's autotuning and
+    TF32 (``gpu.configure_backends``); on the CPU an allocator that keeps the memory a step frees for the next
+    (``device.keep_freed_memory``)."""
+    from gan_studio.engine.device import keep_freed_memory
+    from gan_studio.engine.gpu import configure_backends
     from gan_studio.models import small_grid
 
     small_grid.set_policy(route.small_grid)
+    configure_backends(device)
+    if device.type == "cpu":
+        keep_freed_memory()
 
 
 # ---------------------------------------------------------------------------------------------- the probe
@@ -317,9 +325,9 @@ def probe_route(config: RunConfig, shape: tuple[int, int, int], fixed: dict[str,
                 budget: float = PROBE_SECONDS, clock: Callable[[], float] = time.perf_counter) -> Route:
     """Time training steps of each candidate route and return the fastest (see the module docstring).
 
-    In two stages, each round-robin (one step of each candidate per round; the best step of each counts): the
-    precision, with the default layout; then channels-last and the small-grid route at that precision. At most
-    ``budget`` seconds: whatever was measured by then decides."""
+    In two stages, each round-robin (one step of each candidate per round; the best step of each counts, and
+    after two rounds the clearly slower drop out): the precision, with the default layout; then channels-last and
+    the small-grid route at that precision. At most ``budget`` seconds: whatever was measured by then decides."""
     began = clock()
     default = default_cpu_route(config)
     precisions, layouts, grids = candidate_grid(config, fixed, default)
@@ -330,22 +338,32 @@ def probe_route(config: RunConfig, shape: tuple[int, int, int], fixed: dict[str,
         batch = bench.pick_batch(base, config.train.batch, budget * 0.15)
         deadline = began + budget
 
-        def stage(cands: list[Candidate]) -> None:
-            fresh = [c for c in cands if c not in timings]
-            for c in fresh:  # the first step of each: oneDNN creates its kernels (not timed)
-                if clock() < deadline:
-                    bench.step(c, batch)
-            for _ in range(3):  # rounds: one timed step of each candidate per round
-                for c in cands:
-                    if clock() >= deadline:
-                        return
-                    start = clock()
-                    bench.step(c, batch)
-                    timings[c] = min(timings.get(c, float("inf")), clock() - start)
+        last = [0.0]  # the latest step's seconds: no step starts that would end past the deadline
 
-        stage([Candidate(p, base.channels_last, base.small_grid) for p in precisions])
+        def run(c: Candidate) -> float | None:
+            if clock() + last[0] > deadline:
+                return None
+            start = clock()
+            bench.step(c, batch)
+            last[0] = clock() - start
+            return last[0]
+
+        def stage(cands: list[Candidate], keep: Candidate) -> None:
+            for c in [c for c in cands if c not in timings]:  # the first step of each: oneDNN makes its kernels
+                run(c)
+            for round_ in range(PROBE_ROUNDS):  # one timed step of each candidate per round, the best counting
+                for c in cands:
+                    seconds = run(c)
+                    if seconds is None:
+                        return
+                    timings[c] = min(timings.get(c, float("inf")), seconds)
+                if round_ >= 1:  # clearly slower ones drop out: more rounds for the close contest
+                    best = min(timings[c] for c in cands)
+                    cands = [c for c in cands if c == keep or timings[c] <= best * PRUNE_ABOVE]
+
+        stage([Candidate(p, base.channels_last, base.small_grid) for p in precisions], base)
         best_precision = _fastest(timings, base).precision
-        stage([Candidate(best_precision, cl, sg) for cl in layouts for sg in grids])
+        stage([Candidate(best_precision, cl, sg) for cl in layouts for sg in grids], base)
     finally:
         bench.close()
     baseline = Candidate(default.precision if "precision" not in fixed else fixed["precision"],
@@ -374,32 +392,35 @@ def _fastest(timings: dict[Candidate, float], baseline: Candidate) -> Candidate:
 
 class _ProbeBench:
     """The training step the trainer runs (k D steps on real and fake batches, one G step through D, Adam, EMA),
-    on random images of the run's shape, for one candidate route at a time. Built once per memory format."""
+    on random images of the run's shape, for one candidate route at a time. One set of networks, moved between
+    memory formats as the candidates ask (so the probe holds no more memory than the training will)."""
 
     def __init__(self, config: RunConfig, shape: tuple[int, int, int]) -> None:
         from gan_studio.models import small_grid
 
         self.config, self.shape = config, shape
-        self.sets: dict[bool, Any] = {}
+        self.nets: Any = None
+        self.layout: bool | None = None
         self.policy_before = small_grid._policy
-        self.threads = torch.get_num_threads()
 
     def _models(self, channels_last: bool) -> Any:
-        if channels_last not in self.sets:
+        if self.nets is None:
             from gan_studio.engine.discriminator_pair import DiscriminatorPair
             from gan_studio.engine.ema import make_ema
             from gan_studio.models import build_models
 
             with _forked_rng():
                 g, d = build_models(self.config.model, *self.shape)
+            self.nets = (g, d, DiscriminatorPair(d), make_ema(g), None, None)
+        if self.layout != channels_last:
+            g, d, pair, ema = self.nets[:4]
             fmt = torch.channels_last if channels_last else torch.contiguous_format
-            g.to(memory_format=fmt)
-            d.to(memory_format=fmt)
-            lr = self.config.train
-            opt_g = torch.optim.Adam(g.parameters(), lr=lr.lr_g, betas=(lr.beta1, lr.beta2))
-            opt_d = torch.optim.Adam(d.parameters(), lr=lr.lr_d, betas=(lr.beta1, lr.beta2))
-            self.sets[channels_last] = (g, d, DiscriminatorPair(d), make_ema(g), opt_g, opt_d)
-        return self.sets[channels_last]
+            for module in (g, d, ema):
+                module.to(memory_format=fmt)
+            t = self.config.train  # optimizers as the trainer makes them (fused Adam), afresh for the new layout
+            self.nets = (g, d, pair, ema, _adam(g, t.lr_g, t), _adam(d, t.lr_d, t))
+            self.layout = channels_last
+        return self.nets
 
     def step(self, c: Candidate, batch: int) -> None:
         from gan_studio.engine.ema import update_ema
@@ -437,22 +458,36 @@ class _ProbeBench:
 
     def pick_batch(self, c: Candidate, batch: int, seconds: float) -> int:
         """The run's batch, or a smaller power-of-two fraction of it where a step would take longer than
-        PROBE_STEP_TARGET (timed on a first step at a small batch, which also creates the kernels)."""
+        PROBE_STEP_TARGET: estimated from a step at a small batch (after one that creates the kernels), then
+        checked at the batch chosen (which warms it up too) and doubled while a step stays under half the target."""
         small = min(batch, 8)
-        self.step(c, small)
-        start = time.perf_counter()
-        self.step(c, small)
-        per_image = (time.perf_counter() - start) / small
+        per_image = self._time(c, small) / small
         b = batch
         while b > small and b * per_image > PROBE_STEP_TARGET:
             b //= 2
+        while b < batch and 2 * self._time(c, b) <= PROBE_STEP_TARGET:
+            b *= 2
         return max(b, small)
+
+    def _time(self, c: Candidate, batch: int) -> float:
+        """One step's seconds, after an untimed one (a new batch size makes oneDNN create new kernels)."""
+        self.step(c, batch)
+        start = time.perf_counter()
+        self.step(c, batch)
+        return time.perf_counter() - start
 
     def close(self) -> None:
         from gan_studio.models import small_grid
 
         small_grid.set_policy(self.policy_before)
-        self.sets.clear()
+        self.nets = None
+
+
+def _adam(module: torch.nn.Module, lr: float, t: Any) -> torch.optim.Optimizer:
+    try:
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=(t.beta1, t.beta2), fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=(t.beta1, t.beta2), foreach=True)
 
 
 @contextlib.contextmanager

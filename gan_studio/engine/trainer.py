@@ -44,7 +44,7 @@ from gan_studio.engine.events import (
     Started,
     StepStats,
 )
-from gan_studio.engine.gpu import configure_backends, device_rng_state, restore_device_rng
+from gan_studio.engine.gpu import device_rng_state, restore_device_rng
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityCheck, center_crop
@@ -91,16 +91,14 @@ class Trainer:
         self.images = images
         t = config.train
         self.device = resolve_device(t.device)
-        configure_backends(self.device)  # cuDNN autotuning, TF32 (CUDA only: engine/gpu.py)
         # on the training's own thread (the app's worker thread); other programs matter only to CPU training
         self.threads = configure_threads(sample=self.device.type == "cpu")
         self.shape = (images.channels, images.target_height, images.target_width)
         self.family = family(config.model.name)
-        # How the step computes: precision, memory format, small grids, compiling (engine/routes.py: by the GPU's
-        # capability; on the CPU as measured here once, or as the resumed checkpoint did)
+        # How steps compute (engine/routes.py): on a GPU by its capability, on the CPU as measured here once
         self.route = choose_route(config, self.shape, self.device, self.threads, *(
             (state["step"], state.get("route")) if state else ()))
-        apply_route(self.route)
+        apply_route(self.route, self.device)  # also cuDNN autotuning and TF32 on CUDA (engine/gpu.py)
         self.amp_dtype, self.channels_last = self.route.amp_dtype, self.route.channels_last
 
         torch.manual_seed(t.seed)  # model initialisation is part of the seed's run
@@ -144,8 +142,7 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.g_train = DDP(self.G, device_ids=ids)
             self.d_pair = DDP(self.d_pair, device_ids=ids)
-        # D for G's step is outside DDP (no gradient of D's weights to reduce there), compiled with the others when
-        # they are; the guard compiles after a first eager step and agrees on failures with every rank
+        # D for G's step: outside DDP (no gradient of D's weights to reduce), compiled with the others (step_guard.py)
         self.guard = StepGuard(self.route.compile, (self.g_train, self.d_pair, self.D), self.world, self.route.key)
         self.g_train, self.d_pair, self.d_for_g = self.guard.modules
         preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
@@ -165,8 +162,8 @@ class Trainer:
         self._good_state: dict[str, Any] | None = None  # the last state known finite, for a rollback
         self._rolled_back = False
         self.is_main = dist.is_main()
-        # told when run() starts: a route just measured, a resume that passed over a damaged checkpoint
-        self.notices: list[Notice] = [Notice(self.step, m) for m in [self.route.news()] if m]
+        # told when run() starts
+        self.notices: list[Notice] = [Notice(self.step, m, info=True) for m in [self.route.news()] if m]
 
     # ----------------------------------------------------------------------------------------- construction
     @classmethod

@@ -315,6 +315,7 @@ class TrainingPanel(QWidget):
         worker.checkpoint.connect(self._on_checkpoint)
         worker.notice.connect(self._on_notice)
         worker.paused_at.connect(self._on_paused_at)
+        worker.info.connect(self._on_info)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
         self.session.ended.connect(self._on_ended)
@@ -442,6 +443,12 @@ class TrainingPanel(QWidget):
     @Slot(int, str)
     def _on_checkpoint(self, step: int, path: str) -> None:
         self.status.emit(f"Checkpoint saved at step {step:,}")
+
+    @Slot(str)
+    def _on_info(self, message: str) -> None:
+        """News (how this machine trains): the status line and the headline's tooltip, not the warning line."""
+        self.status.emit(message)
+        self.headline.setToolTip(f"{self.headline.toolTip()}\n{message}".strip())
 
     @Slot(int, str)
     def _on_notice(self, step: int, message: str) -> None:

@@ -43,6 +43,7 @@ class TrainingWorker(QObject):
     preview = Signal(int, QImage, str)  # step, grid, path of the saved PNG ('' for a live-only preview)
     checkpoint = Signal(int, str)  # step, path
     notice = Signal(int, str)  # step, something the user should know that does not stop training
+    info = Signal(str)  # news that is not a warning (how this machine trains), for the status line
     paused_at = Signal(int)  # the step training is paused at (after a pause request, between two steps)
     finished = Signal(object)  # engine.Finished, or None when stopped before training began
     failed = Signal(str)  # a message for the user
@@ -153,6 +154,8 @@ class TrainingWorker(QObject):
                 self.started.emit(event)
             elif isinstance(event, CheckpointSaved):
                 self.checkpoint.emit(event.step, str(event.path))
+            elif isinstance(event, Notice) and event.info:
+                self.info.emit(event.message)
             elif isinstance(event, Notice):
                 self.notice.emit(event.step, event.message)
             elif isinstance(event, Paused):

@@ -71,7 +71,8 @@ def test_a_damaged_run_is_greyed_with_its_reason_and_can_be_shown_or_deleted(win
     i = model.rows.index(row)
     assert row.status == DAMAGED and row.damage.startswith("config.json is not valid JSON")
     assert model.data(model.index(i, 0)).splitlines()[1].startswith("damaged: config.json is not valid JSON")
-    assert all(model.data(model.index(i, c), Qt.ItemDataRole.ForegroundRole).name() == GREY for c in range(len(COLUMNS)))
+    assert all(model.data(model.index(i, c), Qt.ItemDataRole.ForegroundRole).name() == GREY
+               for c in range(len(COLUMNS)))
     tip = model.data(model.index(i, 0), Qt.ItemDataRole.ToolTipRole)
     assert "Show the folder to repair it, or delete the run" in tip
     every_cell(panel)
