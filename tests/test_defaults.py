@@ -129,6 +129,7 @@ def test_summaries_of_real_folders_and_of_the_mnist_file():
     assert defaults_for(mnist).model.name == "mlp" and defaults_for(monet).model.name == "fastgan"
 
 
+@pytest.mark.slow
 def test_demo_summary_keeps_the_demo_source():
     demo = summarize_source("demo")
     assert demo.source == "demo" and demo.count == 300 and defaults_for(demo).data.source == "demo"

@@ -290,6 +290,7 @@ class SlowCompiler:
         return Compiled()
 
 
+@pytest.mark.slow
 def test_compile_time_is_its_own_phase_and_not_counted_in_the_minutes(landscapes32, tmp_path, monkeypatch):
     compiler = SlowCompiler(seconds=0.4)  # three networks: 1.2 s of "compiling" against a 0.9 s budget
     monkeypatch.setattr(torch, "compile", compiler)

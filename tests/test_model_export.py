@@ -32,6 +32,8 @@ FAMILIES = ("mlp", "dcgan", "fastgan")
 BATCHES = (1, 7)
 TOLERANCE = 1e-3  # max abs difference of the [0, 1] images, float32
 
+pytestmark = pytest.mark.slow  # exports and runs three models: the full suite (CI) runs these
+
 
 @pytest.fixture(scope="module", autouse=True)
 def one_torch_thread():

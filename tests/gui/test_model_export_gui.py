@@ -11,6 +11,8 @@ import pytest
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
+pytestmark = pytest.mark.slow  # exports and runs three models: the full suite (CI) runs these
+
 
 def test_export_dialog_writes_a_model_file_and_asks_before_replacing_it(window, qtbot, trained_run, tmp_path):
     window.browse_run(str(trained_run))
