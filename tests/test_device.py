@@ -259,3 +259,4 @@ def test_doctor_probe_measures_again_and_training_then_takes_it(capsys, monkeypa
     out = capsys.readouterr().out
     assert "CPU route for dcgan 32 px, batch 16 (probe): float32, channels-last, small-grid off" in out
     assert "measured #2" in out and "float32/cl/sg-off 100 ms" in out
+

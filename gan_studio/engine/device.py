@@ -145,11 +145,11 @@ _allocator_tuned = False
 
 def keep_freed_memory() -> bool:
     """For CPU training with glibc's allocator: keep memory that a step frees for the next step instead of handing
-    it back to the system at once. By default glibc trims the top of its heap whenever enough of it is free, so
-    every step's activations are faulted in again as fresh zeroed pages: measured on DCGAN 64 on a 2-core Zen 5,
-    7,000-9,000 page faults and 14-22 ms of system time a step; kept, about 120 faults and under 1 ms, and a step
-    5-7% shorter (median of 30 steps, three alternating pairs of processes). Memory is still returned to the
-    system beyond 1 GiB of free heap. Once per process; False where the allocator is not glibc's."""
+    it back to the system at once. By default glibc maps large blocks afresh and trims the top of its heap whenever
+    enough of it is free, so every step's activations are faulted in again as zeroed pages: measured on DCGAN 64 on
+    a 2-core Zen 5, 6,500-9,600 page faults a step; kept, 120-460, and the median step of 24 went from 281-328 ms
+    to 281-287 ms (four alternating pairs of processes: as fast at best, never slower). Memory beyond 1 GiB of free
+    heap still goes back to the system. Once per process; False where the allocator is not glibc's."""
     global _allocator_tuned
     if _allocator_tuned:
         return True
@@ -157,8 +157,21 @@ def keep_freed_memory() -> bool:
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_top_pad = -1, -2  # malloc.h
-        _allocator_tuned = bool(libc.mallopt(m_trim_threshold, 1 << 30) and libc.mallopt(m_top_pad, 64 << 20))
+        m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # malloc.h
+        # Setting any of these turns glibc's self-adjusting mmap threshold off, so set that one too: blocks up to
+        # 256 MiB come from the heap (and are reused), not from fresh mappings that are unmapped when freed.
+        _allocator_tuned = bool(libc.mallopt(m_mmap_threshold, 256 << 20) and libc.mallopt(m_trim_threshold, 1 << 30)
+                                and libc.mallopt(m_top_pad, 64 << 20))
     except (OSError, AttributeError):
         return False
     return _allocator_tuned
+
+
+def release_freed_memory() -> None:
+    """Hand the heap's free memory back to the system now (glibc): after a probe's networks are gone, so that the
+    training's peak memory is its own, not the probe's plus its own."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):
+            pass

@@ -24,6 +24,7 @@ the card (``engine/gpu.py``).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -328,7 +329,10 @@ def probe_route(config: RunConfig, shape: tuple[int, int, int], fixed: dict[str,
     In two stages, each round-robin (one step of each candidate per round; the best step of each counts, and
     after two rounds the clearly slower drop out): the precision, with the default layout; then channels-last and
     the small-grid route at that precision. At most ``budget`` seconds: whatever was measured by then decides."""
+    from gan_studio.engine.device import keep_freed_memory, release_freed_memory
+
     began = clock()
+    keep_freed_memory()  # the allocator the training will run with (no page faults of freed memory per step)
     default = default_cpu_route(config)
     precisions, layouts, grids = candidate_grid(config, fixed, default)
     base = Candidate(precisions[0], layouts[0], grids[0])
@@ -366,6 +370,8 @@ def probe_route(config: RunConfig, shape: tuple[int, int, int], fixed: dict[str,
         stage([Candidate(best_precision, cl, sg) for cl in layouts for sg in grids], base)
     finally:
         bench.close()
+        gc.collect()
+        release_freed_memory()
     baseline = Candidate(default.precision if "precision" not in fixed else fixed["precision"],
                          layouts[0], grids[0])
     winner = _fastest(timings, baseline)
@@ -391,36 +397,32 @@ def _fastest(timings: dict[Candidate, float], baseline: Candidate) -> Candidate:
 
 
 class _ProbeBench:
-    """The training step the trainer runs (k D steps on real and fake batches, one G step through D, Adam, EMA),
-    on random images of the run's shape, for one candidate route at a time. One set of networks, moved between
-    memory formats as the candidates ask (so the probe holds no more memory than the training will)."""
+    """The training step the trainer runs (k D steps on real and fake batches, one G step through D, EMA),
+    on random images of the run's shape, for one candidate route at a time. A set of networks (and optimizers)
+    per memory format, built on first use, so no candidate's timing includes converting them."""
 
     def __init__(self, config: RunConfig, shape: tuple[int, int, int]) -> None:
         from gan_studio.models import small_grid
 
         self.config, self.shape = config, shape
-        self.nets: Any = None
-        self.layout: bool | None = None
+        self.sets: dict[bool, Any] = {}
         self.policy_before = small_grid._policy
 
     def _models(self, channels_last: bool) -> Any:
-        if self.nets is None:
+        if channels_last not in self.sets:
             from gan_studio.engine.discriminator_pair import DiscriminatorPair
             from gan_studio.engine.ema import make_ema
             from gan_studio.models import build_models
 
             with _forked_rng():
                 g, d = build_models(self.config.model, *self.shape)
-            self.nets = (g, d, DiscriminatorPair(d), make_ema(g), None, None)
-        if self.layout != channels_last:
-            g, d, pair, ema = self.nets[:4]
             fmt = torch.channels_last if channels_last else torch.contiguous_format
-            for module in (g, d, ema):
-                module.to(memory_format=fmt)
-            t = self.config.train  # optimizers as the trainer makes them (fused Adam), afresh for the new layout
-            self.nets = (g, d, pair, ema, _adam(g, t.lr_g, t), _adam(d, t.lr_d, t))
-            self.layout = channels_last
-        return self.nets
+            g.to(memory_format=fmt)
+            d.to(memory_format=fmt)
+            # plain SGD: Adam's update costs every candidate the same few milliseconds, and its state would double
+            # the probe's memory for nothing
+            self.sets[channels_last] = (g, d, DiscriminatorPair(d), make_ema(g), _sgd(g), _sgd(d))
+        return self.sets[channels_last]
 
     def step(self, c: Candidate, batch: int) -> None:
         from gan_studio.engine.ema import update_ema
@@ -480,14 +482,11 @@ class _ProbeBench:
         from gan_studio.models import small_grid
 
         small_grid.set_policy(self.policy_before)
-        self.nets = None
+        self.sets.clear()
 
 
-def _adam(module: torch.nn.Module, lr: float, t: Any) -> torch.optim.Optimizer:
-    try:
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=(t.beta1, t.beta2), fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=(t.beta1, t.beta2), foreach=True)
+def _sgd(module: torch.nn.Module) -> torch.optim.Optimizer:
+    return torch.optim.SGD(module.parameters(), lr=1e-4, foreach=True)
 
 
 @contextlib.contextmanager
