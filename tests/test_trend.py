@@ -43,6 +43,7 @@ def test_training_stops_on_a_plateau_when_asked_and_reports_the_final_check(land
     from gan_studio.engine import quality
 
     monkeypatch.setattr(quality.QualityMonitor, "measure", lambda self, samples: {"swd": 20.0, "copy_share": 0.0})
+    monkeypatch.setattr(quality.QualityMonitor, "fresh_swd", lambda self, samples, seed: 21.0)
     cfg = small(landscapes32, steps=400, quality_every=2, quality_n=8, stop_on_plateau=True, plateau_checks=3)
     events = list(Trainer.new(cfg, out=tmp_path / "run").run())
     finished = events[-1]
@@ -50,7 +51,7 @@ def test_training_stops_on_a_plateau_when_asked_and_reports_the_final_check(land
     assert finished.step < 20  # four flat checks, not 400 steps
     cfg = small(landscapes32, steps=7, quality_every=2, quality_n=8)  # the last check is at the end, step 7
     finished = list(Trainer.new(cfg, out=tmp_path / "run2").run())[-1]
-    assert finished.reason == "steps" and finished.quality == {"swd": 20.0, "copy_share": 0.0}
+    assert finished.reason == "steps" and finished.quality == {"swd": 20.0, "copy_share": 0.0, "swd_fresh": 21.0}
 
 
 def test_stopping_on_a_plateau_needs_the_quality_checks():

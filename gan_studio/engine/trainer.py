@@ -131,7 +131,12 @@ class Trainer:
             quality_gen = torch.Generator(device=self.device).manual_seed(t.seed + QUALITY_SEED_OFFSET)
             quality_noise = sample_noise(min(t.quality_n, len(train)), config.model.z_dim, config.model.noise,
                                          quality_gen, self.device)
-        self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed)
+        m, device, n_check = config.model, self.device, 0 if quality_noise is None else len(quality_noise)
+
+        def fresh_noise(seed: int) -> torch.Tensor:  # the quality check's re-readings: noise of their own seeds
+            return sample_noise(n_check, m.z_dim, m.noise, torch.Generator(device=device).manual_seed(seed), device)
+        self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed,
+                                    fresh_noise=fresh_noise)
         self.g_train: Any = self.G  # the module, wrapped by DDP and/or torch.compile
         self.d_pair: Any = DiscriminatorPair(self.D)
         if self.world > 1:
