@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0, help="seed of the first sample and of the metrics (default 0)")
     v.add_argument("--which", choices=["best", "latest"], default="best", help="which snapshot (default best)")
     v.add_argument("--no-parzen", action="store_true", help="skip the Parzen-window estimate")
+    v.add_argument("--held-out", type=Path, metavar="DATA",
+                   help="images the model never saw, for the Parzen estimate (default: the test split beside an "
+                        "MNIST training file; else the training images, which rewards memorising, and says so)")
     v.add_argument("--device", default="auto")
     v.set_defaults(func=cmd_eval)
 
@@ -425,7 +428,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ConfigError("--n must be at least 2")
     print(f"evaluating {args.n} samples of {args.run} ...", file=sys.stderr)
     figures, pairs = evaluate_run(args.run, data=str(args.data) if args.data else None, n=args.n, seed=args.seed,
-                                  which=args.which, device=args.device, parzen_ll=not args.no_parzen)
+                                  which=args.which, device=args.device, parzen_ll=not args.no_parzen,
+                                  held_out=str(args.held_out) if args.held_out else None)
     figures_path, pairs_path = RunDir.open(args.run).eval_paths(figures["step"])
     text = json.dumps(figures, indent=2)
     try:
@@ -438,6 +442,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(text)
     print(f"SWD {figures['swd']:.1f} (n={figures['swd_n']}), copies {figures['copy_share']:.1%}, MS-SSIM "
           f"{figures['ms_ssim_samples']:.3f} (training set {figures['ms_ssim_train']:.3f})\n"
+          + (f"Parzen log-likelihood {figures['parzen']['test_ll']} nats of "
+             + ("held-out images" if figures["parzen"]["held_out"] else "training images (not held out)") + "\n"
+             if "parzen" in figures else "") +
           f"wrote {figures_path} and the closest pairs, {pairs_path}", file=sys.stderr)
     return 0
 

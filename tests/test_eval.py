@@ -219,3 +219,43 @@ def test_fresh_readings_leave_the_training_streams_alone(landscapes32, tmp_path)
     never = weights(tmp_path / "b", lead=0.0)  # none re-read
     assert all(torch.equal(x, y) for x, y in zip(always, never))
     assert "swd_fresh" in RunDir(tmp_path / "a").best_info()
+
+
+def _digits_csv(path, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows = [",".join(map(str, [*rng.integers(0, 256, 784), i % 10])) for i in range(n)]
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_the_parzen_estimate_says_which_images_it_was_taken_on(capsys, landscapes32, tmp_path):
+    """Parzen on the training images rewards memorising: eval takes it on a test split where one lies beside the
+    training file (MNIST's t10k), or on --held-out images, and labels a training-image figure as such."""
+    from gan_studio.data.arrays import test_split_beside
+
+    digits = tmp_path / "digits"
+    digits.mkdir()
+    _digits_csv(digits / "mnist_train.csv", 40, 0)
+    assert test_split_beside(digits / "mnist_train.csv") is None  # no test split yet
+    _digits_csv(digits / "mnist_test.csv", 30, 1)
+    assert test_split_beside(digits / "mnist_train.csv") == str(digits / "mnist_test.csv")
+    assert test_split_beside(digits / "mnist_test.csv") is None  # a test file has no test split of its own
+    assert test_split_beside(landscapes32) is None
+
+    cfg = quality_config(digits / "mnist_train.csv", steps=2, quality_every=0)
+    cfg.model.name, cfg.data.res, cfg.model.g_output = "mlp", 28, "tanh"
+    list(Trainer.new(cfg, out=tmp_path / "mlp").run())
+    assert main(["eval", str(tmp_path / "mlp"), "--n", "12", "--which", "latest"]) == 0
+    out, err = capsys.readouterr()
+    parzen = json.loads(out)["parzen"]
+    assert parzen["held_out"] and parzen["images"] == str(digits / "mnist_test.csv") and parzen["n_images"] == 30
+    assert "nats of held-out images" in err
+
+    list(Trainer.new(quality_config(landscapes32, steps=2, quality_every=0), out=tmp_path / "conv").run())
+    assert main(["eval", str(tmp_path / "conv"), "--n", "12", "--which", "latest"]) == 0
+    out, err = capsys.readouterr()
+    parzen = json.loads(out)["parzen"]
+    assert not parzen["held_out"] and "not held out" in parzen["images"] and parzen["n_images"] == 24
+    assert "nats of training images (not held out)" in err
+    assert main(["eval", str(tmp_path / "conv"), "--n", "12", "--which", "latest", "--held-out",
+                 str(landscapes32)]) == 0
+    assert json.loads(capsys.readouterr()[0])["parzen"]["held_out"]

@@ -32,6 +32,17 @@ def is_array_file(name: str) -> bool:
     return n.endswith((".csv", ".csv.gz", "idx3-ubyte", "idx3-ubyte.gz"))
 
 
+def test_split_beside(source: str | os.PathLike[str]) -> str | None:
+    """The test split lying beside an array file that is a training split (MNIST's t10k-images-idx3-ubyte.gz
+    beside train-*.csv.gz, or a *test*.csv beside *train*.csv), else None: images the model never saw."""
+    path = Path(source)
+    if not path.is_file() or not is_array_file(path.name) or "train" not in path.name.lower():
+        return None
+    tests = sorted(p for p in path.parent.iterdir()
+                   if p.is_file() and is_array_file(p.name) and any(t in p.name.lower() for t in ("t10k", "test")))
+    return str(tests[0]) if tests else None
+
+
 def pick_array_files(names: Sequence[str]) -> list[str]:
     """The array files to use from a folder listing: those with 'train' in the name if any, else all."""
     found = sorted(n for n in names if is_array_file(n))

@@ -224,10 +224,14 @@ class QualityCheck:
 
 # ------------------------------------------------------------------------------------------------ a run
 def evaluate_run(run_path: Path | str, data: str | None = None, n: int = 300, seed: int = 0, which: str = "best",
-                 device: str = "cpu", parzen_ll: bool = True) -> tuple[dict[str, Any], np.ndarray]:
+                 device: str = "cpu", parzen_ll: bool = True, held_out: str | None = None
+                 ) -> tuple[dict[str, Any], np.ndarray]:
     """Every metric for a run's generator: ``n`` samples (seeds seed..seed+n-1) against the run's training images
-    (or the folder ``data``, decoded at the run's size). Returns (the JSON-ready figures, closest pairs image)."""
+    (or the folder ``data``, decoded at the run's size). The Parzen estimate is taken on ``held_out`` images, or
+    on the test split beside an MNIST training file, else on the training images (and labelled so). Returns (the
+    JSON-ready figures, closest pairs image)."""
     from gan_studio.data import load_dataset
+    from gan_studio.data.arrays import test_split_beside
     from gan_studio.data.demo import ensure_demo_folder
     from gan_studio.engine.sampling import load_generator
 
@@ -237,9 +241,18 @@ def evaluate_run(run_path: Path | str, data: str | None = None, n: int = 300, se
     crop = "center" if cfg.crop == "random" else cfg.crop
     train = load_dataset(source, res=cfg.res, aspect=cfg.aspect, crop=crop).images
     samples = gen.images(list(range(seed, seed + n)))  # (n, H, W, C)
-    if train.shape[1] != samples.shape[-1]:  # a grayscale run judged against colour data, or the reverse
-        train = np.repeat(train, 3, axis=1) if train.shape[1] == 1 else train.mean(1, keepdims=True).astype(np.uint8)
-    figures = evaluate(samples, train, seed=seed, with_parzen=parzen_ll)
+    held_out = held_out or (test_split_beside(source) if parzen_ll else None)
+    test = load_dataset(held_out, res=cfg.res, aspect=cfg.aspect, crop=crop).images if held_out else None
+
+    def channels(images: np.ndarray) -> np.ndarray:  # a grayscale run judged against colour data, or the reverse
+        if images.shape[1] == samples.shape[-1]:
+            return images
+        return np.repeat(images, 3, axis=1) if images.shape[1] == 1 else images.mean(1, keepdims=True).astype(np.uint8)
+    train = channels(train)
+    figures = evaluate(samples, train, seed=seed, with_parzen=parzen_ll,
+                       held_out=channels(test) if test is not None else None)
+    if "parzen" in figures:
+        figures["parzen"]["images"] = held_out or "the training images (not held out: this rewards memorising)"
     figures = {"run": str(gen.run_dir), "checkpoint": gen.checkpoint.name, "step": gen.step, "data": source,
                "seed": seed, **figures, **({"notes": gen.notes} if gen.notes else {})}  # checkpoints passed over
     return figures, closest_pairs_image(samples, train, memorisation(samples, train), k=min(16, n))
