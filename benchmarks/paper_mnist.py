@@ -20,13 +20,13 @@ digits as centres is the reference. Writes benchmarks/results/paper_mnist.json a
 (the paper's figure 2: samples, and beside the last column each one's nearest training digit), and
 paper_mnist_samples_NAME.png for every run.
 
-Three details of the paper's code (pylearn2 mnist.yaml) that ModelConfig cannot express yet are applied here
-to the built models, before training (``--no-pylearn2-details`` turns them off):
+Three details of the paper's code (pylearn2 mnist.yaml) are part of the preset, as the app trains it
+(``--no-pylearn2-details`` turns them off, for comparison):
   * G's sigmoid output bias starts at the logit of the training digits' mean pixel values
-    (``init_bias: init_sigmoid_bias_from_marginals``, marginals clipped to [1e-3, 1 - 1e-3]);
-  * D's weights start uniform in [-0.005, 0.005] (``irange: .005``; G keeps .05, as the project's MLP does);
+    (``init_bias: init_sigmoid_bias_from_marginals``, marginals clipped to [1e-3, 1 - 1e-3]; ``g_bias_from_data``);
+  * D's weights start uniform in [-0.005, 0.005] (``irange: .005``; G keeps .05; ``d_init_range``);
   * D sees pixels in [0, 1], as pylearn2's MNIST gives them, not in [-1, 1]: input dropout then zeroes a
-    pixel to black, the background, rather than to mid-grey.
+    pixel to black, the background, rather than to mid-grey (``d_input: unit``).
 ``--instance-noise S`` adds Gaussian noise of standard deviation S (pixel units) to every input of D while
 training (pylearn2's ``noise_both``), which the Trainer cannot do yet either.
 """
@@ -85,24 +85,6 @@ def unit(images: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------- the model
-def apply_pylearn2_details(trainer, train_digits: np.ndarray) -> None:
-    """The three details of mnist.yaml listed in the module docstring, applied to a fresh Trainer's models."""
-    from torch import nn
-
-    G, D = trainer.G, trainer.D
-    with torch.no_grad():
-        p = np.clip(train_digits.reshape(len(train_digits), -1).mean(0) / 255.0, 1e-3, 1 - 1e-3)
-        last = [m for m in G.modules() if isinstance(m, nn.Linear)][-1]
-        last.bias.copy_(torch.from_numpy(np.log(p / (1 - p))).float())  # sigmoid(bias) = mean pixel
-        for m in D.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.uniform_(m.weight, -0.005, 0.005)
-                nn.init.zeros_(m.bias)
-        trainer.G_ema.load_state_dict(G.state_dict())  # the EMA starts from the same weights
-    forward = D.forward
-    D.forward = lambda x: forward(x * 0.5 + 0.5)  # an instance attribute: the state dict keeps its keys
-
-
 def add_instance_noise(D: torch.nn.Module, std: float) -> None:
     """Gaussian noise of ``std`` (in [0, 1] pixel units) on everything D sees while training, real and generated
     alike (pylearn2's AdversaryCost2 ``noise_both``; 'instance noise', Sonderby et al. 2017): the two
@@ -145,9 +127,9 @@ def train(args: argparse.Namespace, work: Path, train_digits: np.ndarray) -> dic
         cfg.train.lr_decay, cfg.train.momentum_final = 1.0, None
     if args.ema_decay is not None:
         cfg.train.ema_decay = args.ema_decay
+    if args.no_pylearn2_details:  # the project's MLP defaults instead of mnist.yaml's three details
+        cfg.model.d_init_range, cfg.model.g_bias_from_data, cfg.model.d_input = 0.05, False, "symmetric"
     trainer = Trainer.new(cfg, out=work / "run")
-    if not args.no_pylearn2_details:
-        apply_pylearn2_details(trainer, train_digits)
     if args.instance_noise:
         add_instance_noise(trainer.D, args.instance_noise)
     snapshots: list[dict] = []

@@ -78,6 +78,9 @@ class ModelConfig:
     d_dropout_hidden: float = 0.5
     g_output: str = "sigmoid"  # sigmoid | tanh
     d_max_col_norm: float | None = None  # MLP D: each unit's incoming weight norm is capped (pylearn2's max_col_norm)
+    d_init_range: float = 0.05  # MLP D: weights start uniform in [-r, r] (pylearn2's irange; G keeps 0.05)
+    d_input: str = "symmetric"  # MLP D sees pixels in [-1, 1] ("symmetric") or [0, 1] ("unit", as pylearn2's MNIST)
+    g_bias_from_data: bool = False  # MLP G's sigmoid output starts at the training images' mean pixel values
 
     def validate(self) -> None:
         family(self.name)  # a ConfigError for an unknown family
@@ -96,6 +99,12 @@ class ModelConfig:
                 raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if self.d_max_col_norm is not None and self.d_max_col_norm <= 0:
             raise ConfigError(f"d_max_col_norm must be positive, got {self.d_max_col_norm}")
+        if not 0 < self.d_init_range <= 1:
+            raise ConfigError(f"d_init_range must be in (0, 1], got {self.d_init_range}")
+        if self.d_input not in ("symmetric", "unit"):
+            raise ConfigError(f"d_input must be symmetric or unit, got {self.d_input!r}")
+        if self.g_bias_from_data and self.g_output != "sigmoid":
+            raise ConfigError("g_bias_from_data starts a sigmoid output at the data's mean: it needs g_output sigmoid")
         if self.g_output not in ("sigmoid", "tanh"):
             raise ConfigError(f"g_output must be sigmoid or tanh, got {self.g_output!r}")
 

@@ -51,6 +51,11 @@ PAPER_MNIST = Preset(
             # mnist.yaml puts no max_col_norm on D (the 1.9365 cap is in the maxout paper's MNIST config and in
             # this repository's TFD config, not in the MNIST GAN): no cap, as the code the paper ran.
             "d_max_col_norm": None,
+            # mnist.yaml: D's layers irange .005 (G's .05); G's Sigmoid init_bias init_sigmoid_bias_from_marginals;
+            # D sees pylearn2's MNIST pixels in [0, 1] (input dropout zeroes a pixel to black, the background)
+            "d_init_range": 0.005,
+            "g_bias_from_data": True,
+            "d_input": "unit",
         },
         "train": {
             "batch": 100,  # mnist.yaml: SGD batch_size 100

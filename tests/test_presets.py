@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_studio.config import RunConfig
+from gan_studio.config import ModelConfig, RunConfig
 from gan_studio.errors import ConfigError
 from gan_studio.presets import PRESETS, Preset, apply_preset
 
@@ -105,3 +105,35 @@ def test_one_training_step_of_the_paper_preset(tmp_path):
     trainer._apply_schedules()  # the values of the second step
     assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(0.1 / 1.000004)
     assert trainer.opt_d.param_groups[0]["momentum"] == pytest.approx(0.5 + 0.2 / 125_000)
+
+
+def test_the_paper_preset_carries_mnist_yaml_initialisation_and_input_range(tmp_path):
+    """mnist.yaml's three details live in the preset the app trains, not only in the benchmark: D's weights
+    within +-0.005, G's sigmoid output starting at the digits' mean image, D reading pixels in [0, 1]."""
+    from gan_studio.data import load_dataset
+    from gan_studio.engine import Trainer
+    from gan_studio.models import build_models
+
+    cfg = apply_preset(RunConfig(), "paper-mnist")
+    cfg.data.source = synthetic_digits(tmp_path / "digits-idx3-ubyte.gz")
+    cfg.train.steps, cfg.train.amp = 1, "off"
+    trainer = Trainer.new(cfg, out=tmp_path / "run")
+    d_linear = [m for m in trainer.D.modules() if isinstance(m, torch.nn.Linear)]
+    assert max(float(m.weight.abs().max()) for m in d_linear) <= 0.005
+    g_linear = [m for m in trainer.G.modules() if isinstance(m, torch.nn.Linear)]
+    assert float(g_linear[0].weight.abs().max()) > 0.01  # G keeps irange .05
+    digits = load_dataset(cfg.data.source, res=28).images
+    mean = np.clip(digits.reshape(len(digits), -1).mean(0) / 255.0, 1e-3, 1 - 1e-3)
+    assert np.allclose(torch.sigmoid(g_linear[-1].bias).detach().numpy(), mean, atol=1e-5)
+    assert torch.equal(trainer.G_ema.net[-1].bias, g_linear[-1].bias)  # the EMA starts from the same weights
+    # D sees [0, 1]: an all-black image (-1 in the network's range) is zeros at D's first layer
+    D = trainer.D.eval()
+    seen = []
+    hook = D.net[2].register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+    D(-torch.ones(1, 1, 28, 28))
+    hook.remove()
+    assert torch.count_nonzero(seen[0]) == 0
+    # the project's own MLP is unchanged: irange .05 on both, [-1, 1] input
+    _, d = build_models(ModelConfig(name="mlp"), 1, 28, 28)
+    assert float(next(m for m in d.modules() if isinstance(m, torch.nn.Linear)).weight.abs().max()) > 0.01
+    assert not d.unit_input

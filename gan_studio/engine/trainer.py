@@ -103,6 +103,9 @@ class Trainer:
 
         torch.manual_seed(t.seed)  # model initialisation is part of the seed's run
         self.G, self.D = build_models(config.model, *self.shape)
+        if config.model.g_bias_from_data:  # the MLP's sigmoid output starts at the data's mean image
+            init_bias: Any = self.G.init_output_bias  # the MLP generator's method
+            init_bias(center_crop(images.images, images.target_height, images.target_width))
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
         self.G.to(self.device, memory_format=fmt)  # type: ignore[call-overload]  # torch's stubs lack this form
         self.D.to(self.device, memory_format=fmt)  # type: ignore[call-overload]

@@ -2,11 +2,14 @@
 
 G: noise enters only at the bottom layer; ReLU hidden layers; a sigmoid (or tanh) output.
 D: maxout hidden layers with dropout; one output unit whose sigmoid is D(x).
-Initialisation follows the paper's public code (pylearn2): uniform weights in [-0.05, 0.05], zero biases.
+Initialisation follows the paper's public code (pylearn2): uniform weights in [-0.05, 0.05] (D's range is
+``d_init_range``: mnist.yaml's D uses 0.005), zero biases, and where ``g_bias_from_data`` G's sigmoid output bias
+at the logit of the training images' mean pixels (``init_sigmoid_bias_from_marginals``, ``init_output_bias``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -46,6 +49,15 @@ class MLPGenerator(nn.Module):
         y = torch.sigmoid(y) * 2.0 - 1.0 if self.output == "sigmoid" else torch.tanh(y)
         return y.view(z.shape[0], *self.shape)  # (N, C, H, W)
 
+    @torch.no_grad()
+    def init_output_bias(self, images: np.ndarray) -> None:
+        """Start the sigmoid output at the mean of each pixel over uint8 ``images`` (N, C, H, W): sigmoid(bias)
+        = mean pixel, clipped to [1e-3, 1 - 1e-3] as pylearn2 does, so G begins at the data's average image."""
+        p = np.clip(images.reshape(len(images), -1).mean(0) / 255.0, 1e-3, 1 - 1e-3)
+        last = self.net[-1]
+        assert isinstance(last, nn.Linear) and last.out_features == p.size, "one output per pixel"
+        last.bias.copy_(torch.from_numpy(np.log(p / (1 - p))).to(last.bias))
+
 
 class MLPDiscriminator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
@@ -58,8 +70,11 @@ class MLPDiscriminator(nn.Module):
         layers.append(nn.Linear(size, 1))  # (N, 1): the logit of D(x)
         self.net = nn.Sequential(*layers)
         self.max_col_norm = cfg.d_max_col_norm
+        self.unit_input = cfg.d_input == "unit"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.unit_input:  # pixels in [0, 1]: input dropout then zeroes a pixel to black, not to mid-grey
+            x = x * 0.5 + 0.5
         return self.net(x).view(-1)  # (N,)
 
     @torch.no_grad()
@@ -82,5 +97,5 @@ def _init_uniform(module: nn.Module, irange: float = 0.05) -> None:
 def build_mlp(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
     g, d = MLPGenerator(cfg, channels, height, width), MLPDiscriminator(cfg, channels, height, width)
     _init_uniform(g)
-    _init_uniform(d)
+    _init_uniform(d, cfg.d_init_range)
     return g, d
