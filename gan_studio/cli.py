@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--aspect", default=None, help="width:height, e.g. 1:1 or 2:1 for landscapes (default: the "
                                                   "shape most of the images have)")
     t.add_argument("--crop", choices=["center", "pad", "random"], help="how images meet the aspect (default center)")
-    t.add_argument("--flip", action="store_true", help="random horizontal flips of the data")
+    t.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="random horizontal flips of the data (default: as the model family's record says)")
     t.add_argument("--batch", type=int, help="batch size (default 64)")
     length = t.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="train until this total step")
@@ -260,7 +261,8 @@ def config_from_args(args: argparse.Namespace, summary) -> "RunConfig":
         value = getattr(args, option)
         if value is not None:
             setattr(getattr(cfg, section), key, value)
-    cfg.data.flip = cfg.data.flip or bool(args.flip)
+    if args.flip is not None:
+        cfg.data.flip = args.flip
     if args.steps is not None or args.minutes is not None:
         cfg.train.steps, cfg.train.minutes = args.steps, args.minutes
     elif cfg.train.steps is None and cfg.train.minutes is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,15 @@ def test_the_command_line_takes_the_policys_config_and_puts_its_options_on_top(t
     cfg = config_from_args(args, summary(300, source=str(tmp_path)))
     assert (cfg.model.name, cfg.data.res, cfg.train.lr_g, cfg.train.lr_d, cfg.data.flip) == \
         ("fastgan", 128, 1e-4, 3e-4, True)
+    from gan_studio import families  # a family whose record mirrors by default can be told not to
+
+    flipping = dataclasses.replace(families.FAMILIES["fastgan"], flip=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(families.FAMILIES, "fastgan", flipping)
+        on = config_from_args(build_parser().parse_args(["train", str(tmp_path)]), summary(300, source=str(tmp_path)))
+        off = config_from_args(build_parser().parse_args(["train", str(tmp_path), "--no-flip"]),
+                               summary(300, source=str(tmp_path)))
+    assert on.data.flip and not off.data.flip
 
 
 def test_summaries_of_real_folders_and_of_the_mnist_file():
