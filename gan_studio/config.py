@@ -81,6 +81,9 @@ class ModelConfig:
     d_init_range: float = 0.05  # MLP D: weights start uniform in [-r, r] (pylearn2's irange; G keeps 0.05)
     d_input: str = "symmetric"  # MLP D sees pixels in [-1, 1] ("symmetric") or [0, 1] ("unit", as pylearn2's MNIST)
     g_bias_from_data: bool = False  # MLP G's sigmoid output starts at the training images' mean pixel values
+    # FastGAN D's self-supervision: "whole" (one decoder, the whole image at 32 px from the 8x8 features, squared
+    # error) or "whole+crop" (Liu et al.: also a random quadrant from the 16x16 features, both by absolute error)
+    d_self_supervision: str = "whole"
 
     def validate(self) -> None:
         family(self.name)  # a ConfigError for an unknown family
@@ -101,6 +104,8 @@ class ModelConfig:
             raise ConfigError(f"d_max_col_norm must be positive, got {self.d_max_col_norm}")
         if not 0 < self.d_init_range <= 1:
             raise ConfigError(f"d_init_range must be in (0, 1], got {self.d_init_range}")
+        if self.d_self_supervision not in ("whole", "whole+crop"):
+            raise ConfigError(f"d_self_supervision must be whole or whole+crop, got {self.d_self_supervision!r}")
         if self.d_input not in ("symmetric", "unit"):
             raise ConfigError(f"d_input must be symmetric or unit, got {self.d_input!r}")
         if self.g_bias_from_data and self.g_output != "sigmoid":

@@ -110,27 +110,46 @@ class FastGANDiscriminator(nn.Module):
         self.head = _sn_conv(ch(0), 1, (bh, bw), 1, 0, bias=True)  # (N, 1, 1, 1): the logit
         self.recon_level = 1  # the decoder reads the 8x8 features, one doubling above the 4x4 base grid
         self.decoder = Decoder(ch(self.recon_level), channels, cfg.width)
+        # Liu et al.'s second decoder: a random quadrant of the 16x16 features (8x8, as the whole decoder's input)
+        # rebuilds that quadrant of the image at 32 px, so D keeps texture as well as layout
+        self.crop_level = 2
+        self.crop_decoder = (Decoder(ch(self.crop_level), channels, cfg.width)
+                             if cfg.d_self_supervision == "whole+crop" and n >= self.crop_level else None)
 
-    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits (N,), the features at ``recon_level``)."""
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+        """(logits (N,), the features at the levels the decoders read, by level)."""
         x = self.stem(x)
-        level, recon_feat = len(self.downs), x  # x's level, in doublings above the base grid
+        level, kept = len(self.downs), {}  # x's level, in doublings above the base grid
         for down in self.downs:
-            if level == self.recon_level:
-                recon_feat = x
+            if level in (self.recon_level, self.crop_level):
+                kept[level] = x
             x = down(x)
             level -= 1
-        return self.head(x).view(-1), recon_feat
+        return self.head(x).view(-1), kept
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)[0]  # (N,)
 
     def reconstruction_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(logits (N,), mean squared error of the decoder's small reconstruction of x)."""
-        logits, feat = self.features(x)
-        rec = self.decoder(feat).float()
+        """(logits (N,), the reconstruction error of x: the whole image's (squared error alone; absolute error
+        with the crop decoder) plus, with it, a random quadrant's, each sample its own quadrant)."""
+        logits, feats = self.features(x)
+        rec = self.decoder(feats[self.recon_level]).float()
         target = F.adaptive_avg_pool2d(x.float(), rec.shape[-2:])
-        return logits, F.mse_loss(rec, target)
+        if self.crop_decoder is None:
+            return logits, F.mse_loss(rec, target)
+        q = torch.randint(0, 4, (len(x),), device=x.device)  # on the device: no host sync, no graph break
+        rec_crop = self.crop_decoder(_quadrant(feats[self.crop_level], q)).float()
+        target_crop = F.adaptive_avg_pool2d(_quadrant(x.float(), q), rec_crop.shape[-2:])
+        return logits, F.l1_loss(rec, target) + F.l1_loss(rec_crop, target_crop)
+
+
+def _quadrant(x: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, H/2, W/2): sample i's quadrant q[i] (0 top left, 1 top right, 2 bottom left, 3 bottom
+    right), gathered on the device."""
+    n, c, h, w = x.shape
+    quads = x.reshape(n, c, 2, h // 2, 2, w // 2).permute(0, 2, 4, 1, 3, 5).reshape(n, 4, c, h // 2, w // 2)
+    return quads[torch.arange(n, device=x.device), q]
 
 
 def build_fastgan(cfg: ModelConfig, channels: int, height: int, width: int) -> tuple[nn.Module, nn.Module]:
