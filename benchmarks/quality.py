@@ -145,9 +145,29 @@ def measure(samples: np.ndarray, train: np.ndarray, seed: int = 0) -> dict:
     from gan_studio.engine import metrics as M
 
     r = M.swd(samples, train, seed=seed)
+    half_a, _ = real_halves(train, seed)
+    h = M.swd(samples[:len(half_a)], half_a, seed=seed)  # beside the real floor, at its n
     return {"swd": round(r.mean, 2), "swd_levels": [round(v, 1) for v in r.levels], "swd_n": r.n,
+            "swd_half": round(h.mean, 2), "swd_half_levels": [round(v, 1) for v in h.levels], "swd_half_n": h.n,
             "copy_share": round(M.memorisation(samples, train).copy_share, 4),
             "ms_ssim": round(M.diversity(samples, seed=seed), 4)}
+
+
+def real_halves(train: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint random halves of the real images (SWD depends on n: the floor and a contender are compared
+    against half A at the same n)."""
+    order = np.random.default_rng(seed).permutation(len(train))
+    half = len(train) // 2
+    return train[order[:half]], train[order[half:2 * half]]
+
+
+def real_floor(train: np.ndarray, seed: int = 0) -> dict:
+    """SWD of one real half against the other, per level: what a perfect generator would score at that n."""
+    from gan_studio.engine import metrics as M
+
+    a, b = real_halves(train, seed)
+    r = M.swd(b, a, seed=seed)
+    return {"swd": round(r.mean, 2), "swd_levels": [round(v, 1) for v in r.levels], "n": r.n}
 
 
 def main() -> int:
@@ -191,8 +211,9 @@ def main() -> int:
         save_grid(samples[:64], RESULTS / f"quality_{name}_{contender}.png")
         rows[contender] = row
     train_ms_ssim = round(diversity(train), 4)
+    floor = real_floor(train)
     record = {"benchmark": "quality", "data": str(a.data), "n_images": int(len(train)), "res": a.res,
-              "train_ms_ssim": train_ms_ssim,
+              "train_ms_ssim": train_ms_ssim, "real_halves_floor": floor,
               "minutes": a.minutes, "n_samples": a.n, "results": rows, "date": time.strftime("%Y-%m-%d %H:%M"),
               "machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg(), "python": platform.python_version(),
                           "threads": os.environ.get("OMP_NUM_THREADS", "all cores")}}
@@ -205,6 +226,11 @@ def main() -> int:
         levels = "/".join(f"{v:.0f}" for v in r["swd_levels"])
         print(f"{contender:<10} {r.get('model', 'dcgan'):<8} {r['steps']:>6} {r['images_per_s'] or 0:>6.0f} "
               f"{r['swd']:>6.1f} {levels:<20} {r['copy_share']:>7.1%} {r['ms_ssim']:>7.3f}")
+    print(f"\nper level (px, largest first) against half of the real images, n = {floor['n']}:")
+    print(f"{'real floor':<10} " + " / ".join(f"{v:.1f}" for v in floor["swd_levels"]) + f"  (mean {floor['swd']:.1f})")
+    for contender, r in rows.items():
+        ratios = " / ".join(f"{v:.1f} ({v / f:.2f}x)" for v, f in zip(r["swd_half_levels"], floor["swd_levels"]))
+        print(f"{contender:<10} {ratios}  (mean {r['swd_half']:.1f})")
     print(f"(training set MS-SSIM {train_ms_ssim:.3f}; wrote {RESULTS / f'quality_{name}.json'} and the grids)")
     return 0
 

@@ -180,7 +180,7 @@ def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_
     check = QualityCheck(run, every=4, log_every=2, train=train, noise=torch.randn(24, 8), seed=0,
                          fresh_noise=lambda seed: fresh_seeds.append(seed) or torch.randn(24, 8))
     readings = iter([30.0, 25.0, 40.0, 33.0])  # the fixed-noise reading of each check
-    fresh = iter([31.0, 33.0, 33.0, 35.0, 28.0, 29.0])  # the fresh readings, two per leading check
+    fresh = iter([31.0, 33.0, 32.0, 33.0, 35.0, 34.0, 28.0, 29.0, 28.5])  # three fresh readings per leading check
     monkeypatch.setattr(check.monitor, "measure", lambda samples: {"swd": next(readings), "copy_share": 0.0})
     monkeypatch.setattr(check.monitor, "fresh_swd", lambda samples, seed: next(fresh))
 
@@ -193,11 +193,11 @@ def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_
     figures = run_to_end(check.check(8, generate, lambda: pytest.fail("a lucky reading is not the best")), saved)
     assert figures["swd"] == 25.0 and figures["swd_fresh"] == 34.0  # fresh draws show it no better than 32
     figures = run_to_end(check.check(12, generate, lambda: pytest.fail("not a new best")), saved)
-    assert "swd_fresh" not in figures and len(fresh_seeds) == 4  # far behind the best: not read again
+    assert "swd_fresh" not in figures and len(fresh_seeds) == 6  # far behind the best: not read again
     run_to_end(check.check(16, generate, lambda: {"step": 16}), saved)  # 33 is within 7% of 32: read again
     assert [e.step for e in saved] == [4, 16] and check.monitor.best_swd == 28.5
     assert run.best_info()["swd"] == 28.5 and run.best_info()["swd_check"] == 33.0
-    assert len(set(fresh_seeds)) == 6  # every fresh reading has noise of its own
+    assert len(set(fresh_seeds)) == 9  # every fresh reading has noise of its own
 
 
 def test_fresh_readings_leave_the_training_streams_alone(landscapes32, tmp_path):

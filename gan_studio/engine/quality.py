@@ -60,7 +60,7 @@ class QualityMonitor:
     WORSE = 1.25  # SWD this much above the best, twice running, and long after it: quality has turned
     COPIES = 0.05  # more than this share of copies: the generator reproduces training images
     LEAD = 1.07  # a reading below this times the best may be a new best: read it again on fresh draws
-    FRESH = 2  # fresh readings that decide a candidate (each a new noise batch and new patch draws)
+    FRESH = 3  # fresh readings that decide a candidate (each a new noise batch and new patch draws)
 
     def __init__(self, train: np.ndarray | None, seed: int = 0) -> None:
         self.train = train
