@@ -44,7 +44,6 @@ from gan_studio.engine.events import (
     Started,
     StepStats,
 )
-from gan_studio.engine.gpu import device_rng_state, restore_device_rng
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityCheck, center_crop
@@ -52,12 +51,12 @@ from gan_studio.engine.routes import apply_route, choose_route
 from gan_studio.engine.rundir import RunDir
 from gan_studio.engine.schedule import Schedule, SessionClock
 from gan_studio.engine.step_guard import StepGuard
+from gan_studio.engine.trainer_state import RANK_SEED_STRIDE, load_trainer_state, trainer_state
 from gan_studio.errors import ConfigError, DataError, GanStudioError
 from gan_studio.families import SMALL_DATASET, family
 from gan_studio.fileio import atomic_save
 from gan_studio.models import build_models, sample_noise
 
-RANK_SEED_STRIDE = 1_000_003  # rank r draws from seed + r * stride: every rank its own noise and batches
 QUALITY_SEED_OFFSET = 777_777_777  # the quality check's fixed noise: a stream of its own
 
 
@@ -579,24 +578,8 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------ checkpoints
     def state_dict(self, session_seconds: float = 0.0) -> dict[str, Any]:
-        self._calibrate_ema()
-        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "device_type": self.device.type,
-                               "gen": self.gen.get_state(), "world_size": self.world,
-                               **device_rng_state(self.device)}  # the training GPU's alone: engine/gpu.py
-        return {
-            "step": self.step,
-            "seconds": self.seconds_before + session_seconds,
-            "config": self.config.to_dict(),
-            "image_shape": list(self.shape),
-            "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "scaler_g": self.scaler_g.state_dict(), "scaler_d": self.scaler_d.state_dict(),
-            "rng": rng,
-            "fixed_noise": self.fixed_noise.cpu(),
-            "augment": self.augment.state_dict(),
-            "quality": self.quality.state_dict(),
-            "route": self.route.to_json(),
-        }
+        """Everything a resume needs, as a checkpoint holds it (engine/trainer_state.py)."""
+        return trainer_state(self, session_seconds)
 
     def _checkpoint(self, session_seconds: float) -> Iterator[CheckpointSaved]:
         """Write a checkpoint (rank 0 only); every caller has checked that the losses since the last one are
@@ -612,34 +595,4 @@ class Trainer:
         yield CheckpointSaved(self.step, path)
 
     def _load_state(self, state: dict[str, Any]) -> None:
-        if list(state["image_shape"]) != list(self.shape):
-            raise ckpt.CheckpointError(f"the checkpoint was trained on images of shape {state['image_shape']}, "
-                                       f"the data now gives {list(self.shape)}")
-        ckpt.load_module_state(self.G, state["G"], "the generator")
-        ckpt.load_module_state(self.D, state["D"], "the discriminator")
-        ckpt.load_module_state(self.G_ema, state["G_ema"], "the EMA generator")
-        try:
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
-            if state.get("scaler_g"):
-                self.scaler_g.load_state_dict(state["scaler_g"])
-                self.scaler_d.load_state_dict(state["scaler_d"])
-        except (ValueError, KeyError, RuntimeError) as e:
-            raise ckpt.CheckpointError(f"the optimizer state does not match the model: {e}") from None
-        self.step, self._calibrated_step = state["step"], None
-        self.seconds_before = float(state["seconds"])
-        self.fixed_noise = state["fixed_noise"].to(self.device)
-        if state.get("augment"):  # the augmentation strength goes on where it was (older checkpoints: none)
-            self.augment.load_state_dict(state["augment"])
-        self.quality.load_state_dict(state.get("quality"))
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        if self.world > 1 or rng.get("world_size", 1) > 1:
-            # Under torchrun each rank has its own stream; after a resume (maybe with another number of
-            # processes) every rank starts a fresh stream derived from the seed, its rank and the step.
-            self.gen.manual_seed(self.config.train.seed + self.rank * RANK_SEED_STRIDE + self.step)
-        elif rng.get("device_type") == self.device.type:
-            self.gen.set_state(rng["gen"])
-            restore_device_rng(rng, self.device)  # onto this GPU, from one state or an old checkpoint's list
-        else:  # a run moved between a GPU and the CPU: continue with a fresh, still seed-derived stream
-            self.gen.manual_seed(self.config.train.seed + self.step)
+        load_trainer_state(self, state)
