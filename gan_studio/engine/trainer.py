@@ -127,16 +127,15 @@ class Trainer:
         self.augment = AdaptiveAugment(t.augment_ops if self.augment_on else [], self.device, t.batch * self.world,
                                        t.ada_target, t.ada_interval, t.ada_kimg, t.augment_p_start,
                                        fixed=t.augment_p if self.augment_on else 0.0)
-        train = quality_noise = None  # rank 0 alone measures quality (the others still watch for overfitting)
+        train = quality_noise = fresh_noise = None  # rank 0 alone measures quality (the others watch for overfitting)
         if t.quality_every and dist.is_main() and min(self.shape[1:]) >= 8:
             train = center_crop(images.images, images.target_height, images.target_width)
-            quality_gen = torch.Generator(device=self.device).manual_seed(t.seed + QUALITY_SEED_OFFSET)
-            quality_noise = sample_noise(min(t.quality_n, len(train)), config.model.z_dim, config.model.noise,
-                                         quality_gen, self.device)
-        m, device, n_check = config.model, self.device, 0 if quality_noise is None else len(quality_noise)
+            m, device, n_check = config.model, self.device, min(t.quality_n, len(train))
 
-        def fresh_noise(seed: int) -> torch.Tensor:  # the quality check's re-readings: noise of their own seeds
-            return sample_noise(n_check, m.z_dim, m.noise, torch.Generator(device=device).manual_seed(seed), device)
+            def fresh_noise(seed: int) -> torch.Tensor:  # a check's noise batch from a stream of its own
+                return sample_noise(n_check, m.z_dim, m.noise, torch.Generator(device=device).manual_seed(seed),
+                                    device)
+            quality_noise = fresh_noise(t.seed + QUALITY_SEED_OFFSET)  # the fixed batch every check reads
         self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed,
                                     fresh_noise=fresh_noise)
         self.g_train: Any = self.G  # the module, wrapped by DDP and/or torch.compile
