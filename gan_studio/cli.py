@@ -50,6 +50,32 @@ def add_snapshot_choice(parser: argparse.ArgumentParser) -> None:
                         help="without --checkpoint: the best snapshot by the quality check (default) or the newest")
 
 
+def add_style_choice(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--style", metavar="NAME", help="a model with styles: every image in this style "
+                       "(default: each seed's style in turn)")
+    group.add_argument("--blend", metavar="NAME:W,NAME:W", help="a model with styles: a blend of styles, e.g. "
+                       "monet:0.6,song:0.4 (weights are normalised)")
+
+
+def style_from_args(args: argparse.Namespace, run: Path):
+    """The style vector --style or --blend asks of ``run``'s model (None: each seed's own)."""
+    from gan_studio.data.styles import parse_blend, style_vector
+    from gan_studio.engine.rundir import RunDir
+
+    text = args.style or args.blend
+    if text is None:
+        return None
+    names = RunDir.open(run).config().model.styles
+    if not names:
+        raise ConfigError(f"{run} has no styles: it was trained on one data set (train on a folder of style "
+                          f"folders for a model with styles)")
+    try:
+        return style_vector(names, parse_blend(args.style if args.style else text, names))
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gan-studio", description="Train GANs on your own folder of images.")
     p.add_argument("--version", action="version", version=f"gan-studio {__version__}")
@@ -103,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--compile", choices=["auto", "on", "off"],
                    help="torch.compile the networks (default auto: on CUDA GPUs); falls back to eager if it fails")
     t.add_argument("--seed", type=int, help="random seed (default 0)")
+    t.add_argument("--styles", choices=["auto", "off"],
+                   help="auto (default): a folder of style folders (one per painter) trains one model with a style "
+                        "per folder; off: one model on every image")
     t.set_defaults(func=cmd_train)
 
     m = sub.add_parser("sample", help="generate images from a trained run")
@@ -111,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0, help="seed of the first image; image i uses seed+i (default 0)")
     m.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     m.add_argument("--grid", action="store_true", help="also write grid.png, all images on one sheet")
+    add_style_choice(m)
     add_snapshot_choice(m)
     m.add_argument("--device", default="auto")
     m.set_defaults(func=cmd_sample)
@@ -146,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--gif", action="store_true", help="also animated GIFs: a latent walk and the training progress")
     e.add_argument("--favourites", action="store_true",
                    help="export the seeds marked as favourites in the gallery (RUN_DIR/favourites.json) instead of --n")
+    add_style_choice(e)
     add_snapshot_choice(e)
     e.add_argument("--device", default="cpu")
     e.add_argument("--overwrite", action="store_true", help="replace files that already exist")
@@ -202,6 +233,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
         for i in result.images:
             modes[i.mode] = modes.get(i.mode, 0) + 1
         print("  modes: " + ", ".join(f"{k} {v}" for k, v in sorted(modes.items())))
+    from gan_studio.data.styles import detect_styles
+
+    layout = detect_styles([i.path for i in result.images])
+    if layout is not None:  # what train --styles auto will do with this folder
+        print(f"  styles: {layout.describe()}")
+        for line in layout.messages():
+            print(f"    {line}")
     print(f"  rejected: {len(result.rejected)}")
     for r in result.rejected:
         print(f"    {r.path}: {r.reason}")
@@ -221,7 +259,8 @@ TRAIN_OPTIONS = [("res", "data", "res"), ("aspect", "data", "aspect"), ("crop", 
                  ("lr_d", "train", "lr_d"), ("checkpoint_every", "train", "checkpoint_every"),
                  ("sample_every", "train", "sample_every"), ("device", "train", "device"), ("amp", "train", "amp"),
                  ("seed", "train", "seed"), ("compile", "train", "compile"), ("augment", "train", "augment"),
-                 ("quality_every", "train", "quality_every"), ("stop_on_plateau", "train", "stop_on_plateau")]
+                 ("quality_every", "train", "quality_every"), ("stop_on_plateau", "train", "stop_on_plateau"),
+                 ("styles", "data", "styles")]
 
 
 def data_source(args: argparse.Namespace) -> str:
@@ -402,12 +441,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     for note in gen.notes:  # a damaged checkpoint was passed over: say which one is used
         print(f"note: {note}", file=sys.stderr)
     seeds = list(range(args.seed, args.seed + args.n))
+    style = style_from_args(args, gen.run_dir)
     bar = ProgressBar("sampling", total=args.n)
-    images = gen.images(seeds, progress=lambda done, total: bar.update(done, total, force=done == total))
+    images = gen.images(seeds, progress=lambda done, total: bar.update(done, total, force=done == total), style=style)
     bar.close()
     bar = ProgressBar("writing", total=args.n)
     paths = save_images(images, seeds, args.out, run_name=gen.run_dir.name, step=gen.step,
-                        progress=lambda done, total: bar.update(done, total, force=done == total))
+                        progress=lambda done, total: bar.update(done, total, force=done == total),
+                        styles=gen.style_labels(seeds, style) if gen.styles else None)
     bar.close()
     print(f"wrote {len(paths)} images from step {gen.step} of {gen.run_dir.name} to {args.out}", file=sys.stderr)
     if args.grid:
@@ -466,7 +507,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     result = export_run(args.run, args.out, n=args.n, first_seed=args.seed, fmt=args.format, size=args.size,
                         grid=args.grid, html=args.html, gif=args.gif, overwrite=args.overwrite, seeds=seeds,
                         checkpoint=args.checkpoint, which=args.which, device=args.device,
-                        progress=lambda done, total: bar.update(done, total, force=done == total))
+                        progress=lambda done, total: bar.update(done, total, force=done == total),
+                        style=style_from_args(args, args.run))
     bar.close()
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)

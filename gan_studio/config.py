@@ -53,6 +53,8 @@ class DataConfig:
     aspect: str = "1:1"  # width:height
     crop: str = "center"  # center | pad (letterbox) | random (random crops at train time)
     flip: bool = False  # random horizontal flips of the data
+    # auto: a folder of style folders trains one conditional model (gan_studio.data.styles); off: one model on all
+    styles: str = "auto"
 
     def validate(self) -> None:
         if not self.source:
@@ -62,6 +64,8 @@ class DataConfig:
         parse_aspect(self.aspect)
         if self.crop not in CROP_POLICIES:
             raise ConfigError(f"crop must be one of {', '.join(CROP_POLICIES)}, got {self.crop!r}")
+        if self.styles not in ("auto", "off"):
+            raise ConfigError(f"styles must be auto or off, got {self.styles!r}")
 
 
 @dataclass
@@ -84,6 +88,8 @@ class ModelConfig:
     # FastGAN D's self-supervision: "whole" (one decoder, the whole image at 32 px from the 8x8 features, squared
     # error) or "whole+crop" (Liu et al.: also a random quadrant from the 16x16 features, both by absolute error)
     d_self_supervision: str = "whole"
+    # A conditional model's styles (the style folders' names, index = label); empty: an unconditional model
+    styles: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
         family(self.name)  # a ConfigError for an unknown family
@@ -110,6 +116,9 @@ class ModelConfig:
             raise ConfigError(f"d_input must be symmetric or unit, got {self.d_input!r}")
         if self.g_bias_from_data and self.g_output != "sigmoid":
             raise ConfigError("g_bias_from_data starts a sigmoid output at the data's mean: it needs g_output sigmoid")
+        if not isinstance(self.styles, list) or len(self.styles) == 1 or len(set(self.styles)) != len(self.styles) \
+                or not all(isinstance(n, str) and n for n in self.styles):
+            raise ConfigError(f"styles must be empty or at least two distinct names, got {self.styles!r}")
         if self.g_output not in ("sigmoid", "tanh"):
             raise ConfigError(f"g_output must be sigmoid or tanh, got {self.g_output!r}")
 

@@ -27,8 +27,15 @@ FORMATS = {"png": "PNG", "jpg": "JPEG"}
 LANCZOS = Image.Resampling.LANCZOS
 
 
-def image_name(seed: int, fmt: str = "png") -> str:
-    return f"seed_{seed:06d}.{fmt}"
+def image_name(seed: int, fmt: str = "png", style: str = "") -> str:
+    """seed_000012.png, or with a conditional model's style (or blend) seed_000012_monet.png,
+    seed_000012_monet60-song40.png."""
+    return f"seed_{seed:06d}_{_safe(style)}.{fmt}" if style else f"seed_{seed:06d}.{fmt}"
+
+
+def _safe(label: str) -> str:
+    """A style label fit for a file name on every system."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label).strip(".") or "style"
 
 
 def _pil(image: np.ndarray) -> Image.Image:
@@ -37,8 +44,10 @@ def _pil(image: np.ndarray) -> Image.Image:
 
 def save_images(images: np.ndarray, seeds: Sequence[int], out: Path, run_name: str = "", step: int = 0,
                 fmt: str = "png", size: int | None = None, overwrite: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> list[Path]:
-    """Write uint8 images (N, H, W, C) as seed_NNNNNN.png|jpg in ``out``; returns the paths."""
+                progress: Callable[[int, int], None] | None = None,
+                styles: Sequence[str] | None = None) -> list[Path]:
+    """Write uint8 images (N, H, W, C) as seed_NNNNNN.png|jpg in ``out`` (seed_NNNNNN_STYLE.png with a
+    conditional model's ``styles``, one label per image, also in the metadata); returns the paths."""
     if fmt not in FORMATS:
         raise GanStudioError(f"unknown image format {fmt!r}; use png or jpg")
     out = Path(out)
@@ -46,17 +55,20 @@ def save_images(images: np.ndarray, seeds: Sequence[int], out: Path, run_name: s
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise GanStudioError(f"cannot create the output folder {out}: {e.strerror or e}") from None
-    paths = [out / image_name(s, fmt) for s in seeds]
+    labels = list(styles) if styles else [""] * len(seeds)
+    paths = [out / image_name(s, fmt, label) for s, label in zip(seeds, labels)]
     existing = [p for p in paths if p.exists()]
     if existing and not overwrite:
         raise GanStudioError(f"{len(existing)} file(s) already exist in {out} (first: {existing[0].name}); "
                              f"choose another folder or allow overwriting")
-    for i, (image, seed, path) in enumerate(zip(images, seeds, paths)):
+    for i, (image, seed, path, label) in enumerate(zip(images, seeds, paths, labels)):
         pil = _pil(image)
         if size and size != max(pil.size):
             scale = size / max(pil.size)
             pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))), LANCZOS)
         meta = {"seed": str(seed), "run": run_name, "step": str(step), "software": "GAN Studio"}
+        if label:
+            meta["style"] = label
         try:
             if fmt == "png":
                 info = PngImagePlugin.PngInfo()
@@ -204,10 +216,11 @@ def _progress_frames(grids: list[Path]) -> list[Path]:
 
 
 def export_plan(run: Path, out: Path, seeds: Sequence[int], fmt: str = "png", grid: bool = False,
-                html: bool = False, gif: bool = False) -> list[Path]:
+                html: bool = False, gif: bool = False, style: np.ndarray | None = None) -> list[Path]:
     """Every file ``export_run`` would write for these choices (check them before writing anything)."""
     out = Path(out)
-    files = [out / image_name(s, fmt) for s in seeds]
+    labels = _style_labels(Path(run), seeds, style)
+    files = [out / image_name(s, fmt, label) for s, label in zip(seeds, labels)]
     if grid:
         files.append(out / GRID_NAME)
     if html:
@@ -224,7 +237,8 @@ def export_plan(run: Path, out: Path, seeds: Sequence[int], fmt: str = "png", gr
 def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str = "png", size: int | None = None,
                grid: bool = False, html: bool = False, gif: bool = False, overwrite: bool = False,
                progress: Callable[[int, int], None] | None = None, seeds: Sequence[int] | None = None,
-               checkpoint: Path | None = None, device: str = "cpu", which: str = "best") -> ExportResult:
+               checkpoint: Path | None = None, device: str = "cpu", which: str = "best",
+               style: np.ndarray | None = None) -> ExportResult:
     """Export a gallery of a run's EMA generator into ``out``.
 
     The images are ``seeds`` (for example the favourites) or ``n`` new samples from ``first_seed``; each is
@@ -235,7 +249,10 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
     images), and GIFs (latent_walk.gif, training_progress.gif). Every target is checked before anything is
     written: existing files are an error unless ``overwrite``. Each file is written atomically, and if the
     export fails or is cancelled (``progress`` raising), the files it had created are removed again.
+    A conditional model's images are of ``style`` (a vector over its styles: a style or a blend), else each seed's
+    style in turn; the style is in every file's name and metadata and in the HTML page.
     """
+    from gan_studio.data.styles import labels_for_seeds
     from gan_studio.engine.rundir import RunDir
     from gan_studio.engine.sampling import load_generator
 
@@ -257,12 +274,13 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise GanStudioError(f"{out} is a file; choose a folder for the export")
-    targets = export_plan(run_dir.path, out, seeds, fmt, grid, html, gif)
+    targets = export_plan(run_dir.path, out, seeds, fmt, grid, html, gif, style)
     existing = [p for p in targets if p.exists()]
     if existing and not overwrite:
         raise GanStudioError(f"{len(existing)} file(s) already exist in {out} (first: {existing[0].name}); "
                              f"choose another folder or allow overwriting")
     gen = load_generator(run_dir.path, checkpoint=checkpoint, device=device, which=which)
+    labels = labels_for_seeds(gen.styles, seeds, style)
     result = ExportResult(out=out, run_name=run_dir.path.name, step=gen.step, seeds=list(seeds), notes=list(gen.notes))
     grids = _progress_frames(run_dir.sample_grids()) if gif else []
     keys = list(seeds[:WALK_KEYS]) if len(seeds) >= 2 else [seeds[0], seeds[0] + 1, seeds[0] + 2]
@@ -281,10 +299,11 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
         out.mkdir(parents=True, exist_ok=True)
         if progress:
             progress(0, total)
-        images = gen.images(seeds, progress=lambda d, t: tick(d - done) if d > done else None)
+        images = gen.images(seeds, progress=lambda d, t: tick(d - done) if d > done else None, style=style)
         done = len(seeds)
         result.files += save_images(images, seeds, out, run_name=result.run_name, step=gen.step, fmt=fmt,
-                                    size=size, overwrite=overwrite, progress=lambda d, t: tick())
+                                    size=size, overwrite=overwrite, progress=lambda d, t: tick(),
+                                    styles=labels if gen.styles else None)
         if grid:
             cell = min(size or max(images.shape[1:3]), GRID_CELL_MAX)
             cells = np.stack([np.asarray(_resized(im, cell)) for im in images])
@@ -297,8 +316,10 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
             import torch
 
             frames = []
+            walk_style = gen.style_rows([keys[0]] * len(z), style)  # the walk keeps one style (the first seed's)
             for i in range(0, len(z), 16):
-                for im in gen.images_from_noise(torch.from_numpy(z[i:i + 16])):
+                rows = walk_style[i:i + 16] if walk_style is not None else None
+                for im in gen.images_from_noise(torch.from_numpy(z[i:i + 16]), y=rows):
                     frames.append(_resized(im, gif_size))
                 tick(min(16, len(z) - i))
             _save_gif(out / WALK_GIF, frames, 80)
@@ -318,7 +339,7 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
                 result.skipped.append(f"{PROGRESS_GIF}: the run has no {'readable ' if grids else ''}sample grids yet")
         if html:
             progress_gif = out / PROGRESS_GIF in result.files
-            result.files.append(_write_html(out, images, seeds, fmt, result, grid, progress_gif, gif))
+            result.files.append(_write_html(out, images, seeds, fmt, result, grid, progress_gif, gif, labels))
             tick()
         _shareable(result.files)
     except BaseException:
@@ -329,15 +350,17 @@ def export_run(run: Path, out: Path, n: int = 100, first_seed: int = 0, fmt: str
 
 
 def _write_html(out: Path, images: np.ndarray, seeds: Sequence[int], fmt: str, result: ExportResult,
-                grid: bool, progress_gif: bool, walk_gif: bool) -> Path:
+                grid: bool, progress_gif: bool, walk_gif: bool, labels: Sequence[str]) -> Path:
     run, step = html.escape(result.run_name), result.step
     figures = []
-    for image, seed in zip(images, seeds):
+    for image, seed, label in zip(images, seeds, labels):
         thumb = _resized(image, THUMB_SIZE)
-        href = quote(image_name(seed, fmt))
+        href = quote(image_name(seed, fmt, label))
+        style = f"<br>style {html.escape(label)}" if label else ""
         figures.append(
             f'<figure><a href="{href}"><img src="{_data_uri(thumb)}" width="{thumb.width}" height="{thumb.height}" '
-            f'alt="seed {seed}"></a><figcaption><b>seed {seed}</b><br>{run}<br>step {step:,}</figcaption></figure>')
+            f'alt="seed {seed}"></a><figcaption><b>seed {seed}</b>{style}<br>{run}<br>step {step:,}'
+            f'</figcaption></figure>')
     extras = []
     if grid:
         extras.append(f'<a href="{quote(GRID_NAME)}">contact sheet</a>')
@@ -373,3 +396,16 @@ each file carries its seed, run and step in its metadata. Made with GAN Studio.<
     path = out / HTML_NAME
     atomic_write_text(path, page)
     return path
+
+
+
+def _style_labels(run: Path, seeds: Sequence[int], style: np.ndarray | None) -> list[str]:
+    """Each seed's style label for a run's model, from its config ('' for an unconditional model)."""
+    from gan_studio.data.styles import labels_for_seeds
+    from gan_studio.engine.rundir import RunDir
+
+    try:
+        names = RunDir(run).config().model.styles
+    except GanStudioError:
+        names = []
+    return labels_for_seeds(names, seeds, style)

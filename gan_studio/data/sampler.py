@@ -44,8 +44,10 @@ def data_fits_on_device(nbytes: int, device: torch.device, share: float = DATA_S
 
 class DeviceImages:
     def __init__(self, images: np.ndarray, target_hw: tuple[int, int], device: torch.device,
-                 flip: bool = False, channels_last: bool = False, on_device: bool | None = None) -> None:
-        """``on_device``: keep the images on the device (default: where they fit, see the module docstring)."""
+                 flip: bool = False, channels_last: bool = False, on_device: bool | None = None,
+                 labels: np.ndarray | None = None) -> None:
+        """``on_device``: keep the images on the device (default: where they fit, see the module docstring).
+        ``labels``: each image's style (a conditional model's data), for ``sample_styled``."""
         if images.dtype != np.uint8 or images.ndim != 4:
             raise ValueError(f"expected uint8 images of shape (N, C, H, W), got {images.dtype} {images.shape}")
         self.on_device = data_fits_on_device(images.nbytes, device) if on_device is None else on_device
@@ -64,10 +66,30 @@ class DeviceImages:
         self.flip = flip
         self.channels_last = channels_last
         self.device = device
+        self.labels: torch.Tensor | None = None
+        self.weights: torch.Tensor | None = None
+        if labels is not None:
+            if len(labels) != self.n or labels.min() < 0:
+                raise ValueError("every image needs a style label (0 or more)")
+            self.labels = torch.from_numpy(np.asarray(labels, np.int64)).to(device)
+            # Balanced over styles: each style is drawn equally often, so a 40-image style is not drowned by a
+            # 400-image one (its images are simply seen more often each).
+            counts = np.bincount(labels)
+            self.weights = torch.from_numpy(1.0 / counts[labels]).float().to(device)
 
     def sample(self, batch: int, gen: torch.Generator) -> torch.Tensor:
         """A batch (B, C, H, W) of float32 in [-1, 1], drawn with replacement."""
-        idx = torch.randint(self.n, (batch,), generator=gen, device=self.device)
+        return self._images_at(torch.randint(self.n, (batch,), generator=gen, device=self.device), gen)
+
+    def sample_styled(self, batch: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch drawn evenly over the styles, and its labels (B,) on the device."""
+        if self.weights is None or self.labels is None:
+            raise ValueError("these images have no style labels")
+        idx = torch.multinomial(self.weights, batch, replacement=True, generator=gen)
+        return self._images_at(idx, gen), self.labels[idx]
+
+    def _images_at(self, idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        batch = len(idx)
         x = self.images[idx] if self.on_device else self._from_host(idx)  # (B, C, Hs, Ws) uint8
         if (self.stored_h, self.stored_w) != (self.target_h, self.target_w):
             x = self._random_crop(x, gen)

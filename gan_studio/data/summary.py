@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gan_studio.data import arrays
 from gan_studio.data.scan import ImageInfo, Progress, Rejected, ScanResult, list_folder, scan_folder
+from gan_studio.data.styles import StyleLayout, detect_styles
 from gan_studio.errors import DataError
 
 GRAY_MODES = ("1", "L", "LA", "I", "I;16", "F")
@@ -33,6 +34,7 @@ class DataSummary:
     gray: bool = False  # every image is grayscale
     aspect: float = 1.0  # median width / height
     images: list[ImageInfo] = field(default_factory=list, repr=False)  # empty for array files
+    styles: StyleLayout | None = None  # a folder of style folders (gan_studio.data.styles); None: one data set
 
     @property
     def name(self) -> str:
@@ -58,7 +60,8 @@ def summarize_scan(result: ScanResult, source: str) -> DataSummary:
         min_size=(by_area[0].width, by_area[0].height), max_size=(by_area[-1].width, by_area[-1].height),
         min_side=min(sides), median_side=int(statistics.median(sides)),
         gray=all(i.mode in GRAY_MODES for i in images),
-        aspect=statistics.median(i.width / max(i.height, 1) for i in images), images=list(images))
+        aspect=statistics.median(i.width / max(i.height, 1) for i in images), images=list(images),
+        styles=detect_styles([i.path for i in images]))
 
 
 def summarize_arrays(path: Path, names: list[str], ignored: int = 0) -> DataSummary:

@@ -17,11 +17,13 @@ class DiscriminatorPair(torch.nn.Module):
         self.d: Any = d  # any family's D; a self-supervised one has reconstruction_loss
         self.self_supervised = hasattr(d, "reconstruction_loss")
 
-    def forward(self, real: torch.Tensor, fake: torch.Tensor):
+    def forward(self, real: torch.Tensor, fake: torch.Tensor, real_y: torch.Tensor | None = None,
+                fake_y: torch.Tensor | None = None):
+        """``real_y``, ``fake_y``: each batch's styles for a conditional D (None without styles)."""
         if self.self_supervised:
-            real_logits, recon = self.d.reconstruction_loss(real)
-            return real_logits, self.d(fake), recon
-        return self.d(real), self.d(fake), None
+            real_logits, recon = self.d.reconstruction_loss(real, real_y)
+            return real_logits, self.d(fake, fake_y), recon
+        return self.d(real, real_y), self.d(fake, fake_y), None
 
 
 def apply_constraints(d: Any) -> None:

@@ -30,10 +30,11 @@ def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> Non
 
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, z_dim: int, noise: str, device: torch.device, seed: int,
-                          batches: int = 8, batch: int = 64) -> None:
+                          batches: int = 8, batch: int = 64, n_styles: int = 0) -> None:
     """Re-estimate batch-norm statistics for these (EMA) weights, so eval-mode samples match them.
 
-    Uses its own seeded generator: sampling never disturbs the training's random streams."""
+    Uses its own seeded generator: sampling never disturbs the training's random streams. A conditional G is fed
+    styles drawn evenly, as in training (its statistics are shared by the styles; the scales and shifts are not)."""
     from gan_studio.models import sample_noise
 
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -47,7 +48,12 @@ def recalibrate_batchnorm(model: nn.Module, z_dim: int, noise: str, device: torc
     model.train()
     gen = torch.Generator(device=device).manual_seed(seed)
     for _ in range(batches):
-        model(sample_noise(batch, z_dim, noise, gen, device))
+        z = sample_noise(batch, z_dim, noise, gen, device)
+        if n_styles:
+            labels = torch.randint(n_styles, (batch,), generator=gen, device=device)
+            model(z, nn.functional.one_hot(labels, n_styles).float())
+        else:
+            model(z)
     for bn, m in zip(bns, saved):
         bn.momentum = m
     model.train(was_training)

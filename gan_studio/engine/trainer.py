@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Generator, Iterator
 
 import numpy as np
 import torch
@@ -27,9 +28,11 @@ from torchvision.utils import make_grid
 
 from gan_studio.config import RunConfig
 from gan_studio.data.sampler import DeviceImages
+from gan_studio.data.styles import resolve_styles, select_styled
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine import distributed as dist
 from gan_studio.engine.augment import AdaptiveAugment
+from gan_studio.engine.batches import Batches, ProgressFn, load_training_images
 from gan_studio.engine.device import configure_threads, device_name, resolve_device
 from gan_studio.engine.discriminator_pair import DiscriminatorPair, apply_constraints
 from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
@@ -55,40 +58,25 @@ from gan_studio.engine.trainer_state import RANK_SEED_STRIDE, load_trainer_state
 from gan_studio.errors import ConfigError, DataError, GanStudioError
 from gan_studio.families import SMALL_DATASET, family
 from gan_studio.fileio import atomic_save
-from gan_studio.models import build_models, sample_noise
+from gan_studio.models import build_models
+from gan_studio.models.conditional import n_styles_of
 
 QUALITY_SEED_OFFSET = 777_777_777  # the quality check's fixed noise: a stream of its own
-
-
-ProgressFn = Callable[[int, int], None]
-
-
-def load_training_images(config: RunConfig, progress: ProgressFn | None = None):
-    """The run's data set as an ImageSet (decoded once, then from the cache)."""
-    from gan_studio.data import load_dataset
-    from gan_studio.data.demo import ensure_demo_folder
-
-    def load():
-        source = config.data.source
-        if source == "demo":
-            source = str(ensure_demo_folder())
-        return load_dataset(source, res=config.data.res, aspect=config.data.aspect, crop=config.data.crop,
-                            progress=progress)
-
-    if not dist.is_distributed():
-        return load()
-    # Rank 0 decodes and writes the cache; the others then read it instead of decoding the folder again.
-    images = load() if dist.is_main() else None
-    dist.barrier()
-    return images if images is not None else load()
 
 
 class Trainer:
     def __init__(self, config: RunConfig, run: RunDir, images: Any, state: dict[str, Any] | None = None) -> None:
         self.config = config.validate()
         self.run_dir = run
-        self.images = images
         t = config.train
+        # A conditional model trains on its styles' images alone, each with its label (gan_studio.data.styles)
+        self.styles = list(config.model.styles)
+        self.n_styles = n_styles_of(self.styles)
+        labels = None
+        if self.n_styles:
+            images, labels = select_styled(images, self.styles)
+        self.images = images
+        self.style_counts = np.bincount(labels, minlength=self.n_styles).tolist() if labels is not None else []
         self.device = resolve_device(t.device)
         # on the training's own thread (the app's worker thread); other programs matter only to CPU training
         self.threads = configure_threads(sample=self.device.type == "cpu")
@@ -117,9 +105,11 @@ class Trainer:
         self.rank, self.world = dist.rank(), dist.world_size()
         shard = images.images[self.rank::self.world] if self.world > 1 else images.images
         self.data = DeviceImages(shard, (images.target_height, images.target_width), self.device,
-                                 flip=config.data.flip, channels_last=self.channels_last)
+                                 flip=config.data.flip, channels_last=self.channels_last,
+                                 labels=labels[self.rank::self.world] if labels is not None else None)
         # One generator for data draws, noise and augmentation, so a run is a function of its seed.
         self.gen = torch.Generator(device=self.device).manual_seed(t.seed + self.rank * RANK_SEED_STRIDE)
+        self.batches = Batches(self.data, config.model, self.n_styles, self.gen, self.device)
         self.d_loss, self.g_loss = LOSSES[self.family.loss]
         self.augment_on = t.augment == "on" or (t.augment == "auto" and self.family.augment_small
                                                 and len(images.files) < SMALL_DATASET)
@@ -130,11 +120,9 @@ class Trainer:
         train = quality_noise = fresh_noise = None  # rank 0 alone measures quality (the others watch for overfitting)
         if t.quality_every and dist.is_main() and min(self.shape[1:]) >= 8:
             train = center_crop(images.images, images.target_height, images.target_width)
-            m, device, n_check = config.model, self.device, min(t.quality_n, len(train))
-
-            def fresh_noise(seed: int) -> torch.Tensor:  # a check's noise batch from a stream of its own
-                return sample_noise(n_check, m.z_dim, m.noise, torch.Generator(device=device).manual_seed(seed),
-                                    device)
+            # each check's noise from a stream of its own (with styles, the training set's mix of them)
+            fresh_noise = functools.partial(self.batches.check_noise, min(t.quality_n, len(train)),
+                                            counts=self.style_counts)
             quality_noise = fresh_noise(t.seed + QUALITY_SEED_OFFSET)  # the fixed batch every check reads
         self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed,
                                     fresh_noise=fresh_noise)
@@ -151,8 +139,7 @@ class Trainer:
         # D for G's step: outside DDP (no gradient of D's weights to reduce), compiled with the others (step_guard.py)
         self.guard = StepGuard(self.route.compile, (self.g_train, self.d_pair, self.D), self.world, self.route.key)
         self.g_train, self.d_pair, self.d_for_g = self.guard.modules
-        preview_gen = torch.Generator(device=self.device).manual_seed(t.seed + 1_000_003)
-        self.fixed_noise = sample_noise(t.preview_n, config.model.z_dim, config.model.noise, preview_gen, self.device)
+        self.fixed_noise, self.fixed_styles = self.batches.preview(t.preview_n, t.seed + 1_000_003)
         self.step = 0
         self._calibrated_step: int | None = None  # the step whose EMA weights the batch-norm statistics fit
         self.seconds_before = 0.0  # training time of earlier sessions of this run
@@ -178,6 +165,7 @@ class Trainer:
         """Load the data, create a run directory and build fresh models."""
         config.validate()
         images = load_training_images(config, progress)
+        config.model.styles, style_news = resolve_styles(config.data.styles, images.files, config.model.styles)
         run = None
         if dist.is_main():
             run = RunDir.create(config, out=out, root=root)
@@ -186,7 +174,9 @@ class Trainer:
                            created=time.strftime("%Y-%m-%d %H:%M:%S"), world_size=dist.world_size())
         run = RunDir(dist.broadcast_object(run.path if run else None))
         try:
-            return cls(config, run, images)
+            trainer = cls(config, run, images)
+            trainer.notices += [Notice(0, line, info=True) for line in style_news]
+            return trainer
         except BaseException:
             if dist.is_main():
                 run.remove_if_untrained()  # a run that could not even be built leaves no empty folder behind
@@ -252,22 +242,21 @@ class Trainer:
 
     def train_step(self) -> torch.Tensor:
         """One iteration of Algorithm 1; returns (loss_d, loss_g, D(x), D(G(z))) on the device."""
-        t, m = self.config.train, self.config.model
+        t = self.config.train
         G, D = self.G, self.D
         self._apply_schedules()
         D.requires_grad_(True)
         if t.update == "simultaneous":
             return self._simultaneous_step()
         for i in range(t.k):
-            real = self.data.sample(t.batch, self.gen)
-            z = sample_noise(t.batch, m.z_dim, m.noise, self.gen, self.device)
+            real, real_y, z, fake_y = self.batches.draw(t.batch)
             # Only the last fake batch is reused for the generator step, so only it keeps G's graph.
             with torch.set_grad_enabled(i == t.k - 1), self._autocast():
-                fake = self.g_train(z)
+                fake = self.g_train(z, fake_y)
                 if self.augment_on:  # D sees reals and fakes through the same (differentiable) augmentation
                     real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
             with self._autocast():
-                real_logits, fake_logits, loss_d = self._discriminate(real, fake.detach())
+                real_logits, fake_logits, loss_d = self._discriminate(real, fake.detach(), real_y, fake_y)
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -277,7 +266,7 @@ class Trainer:
         # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
         D.requires_grad_(False)
         with self._autocast():
-            loss_g = self.g_loss(self.d_for_g(fake).float(), t.g_loss)
+            loss_g = self.g_loss(self.d_for_g(fake, fake_y).float(), t.g_loss)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
@@ -285,9 +274,10 @@ class Trainer:
         update_ema(self.G_ema, G, t.ema_decay, self.step)
         return step_stats(loss_d, loss_g, real_logits, fake_logits)
 
-    def _discriminate(self, real: torch.Tensor, fake: torch.Tensor):
+    def _discriminate(self, real: torch.Tensor, fake: torch.Tensor, real_y: torch.Tensor | None = None,
+                      fake_y: torch.Tensor | None = None):
         """D's logits on both batches (float32) and its loss, with the reconstruction term of a self-supervised D."""
-        real_logits, fake_logits, recon = self.d_pair(real, fake)
+        real_logits, fake_logits, recon = self.d_pair(real, fake, real_y, fake_y)
         real_logits, fake_logits = real_logits.float(), fake_logits.float()
         loss_d = self.d_loss(real_logits, fake_logits)
         if recon is not None:
@@ -297,14 +287,13 @@ class Trainer:
     def _simultaneous_step(self) -> torch.Tensor:
         """Both players step from the same point: one batch, one forward pass through D (one dropout mask), D's
         gradient from its loss and G's from its own, as pylearn2's SGD trained the paper's MNIST model."""
-        t, m = self.config.train, self.config.model
-        real = self.data.sample(t.batch, self.gen)
-        z = sample_noise(t.batch, m.z_dim, m.noise, self.gen, self.device)
+        t = self.config.train
+        real, real_y, z, fake_y = self.batches.draw(t.batch)
         with self._autocast():
-            fake = self.g_train(z)
+            fake = self.g_train(z, fake_y)
             if self.augment_on:
                 real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
-            real_logits, fake_logits, loss_d = self._discriminate(real, fake)
+            real_logits, fake_logits, loss_d = self._discriminate(real, fake, real_y, fake_y)
             loss_g = self.g_loss(fake_logits, t.g_loss)
         self.opt_d.zero_grad(set_to_none=True)
         self.opt_g.zero_grad(set_to_none=True)
@@ -391,7 +380,9 @@ class Trainer:
         """Tidy the run folder; start this session's clock, schedule and statistics window."""
         if self.is_main:
             self.run_dir.remove_stale_temporaries()
-            self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name())
+            styles = {"styles": dict(zip(self.styles, self.style_counts)), "n_images": len(self.images.files)}
+            self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name(),
+                                    **(styles if self.n_styles else {}))
         self.clock = SessionClock()
         self.schedule = Schedule(self.config.train, self.step, self.world, now=self.clock.start)
         self._acc = torch.zeros(4, device=self.device)  # the window's summed statistics, on the device
@@ -546,10 +537,14 @@ class Trainer:
         return stats
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """EMA generator images in [0, 1], float32 on the CPU."""
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """EMA generator images in [0, 1], float32 on the CPU. With styles, ``y`` (N, S) is each image's style (or
+        blend); without it, each row of ``z`` carries its style after its noise (the quality check's batches)."""
         self._calibrate_ema()
-        return (self.G_ema(z.to(self.device)).float().cpu() + 1.0) / 2.0
+        if self.n_styles and y is None:
+            z, y = z[:, :-self.n_styles], z[:, -self.n_styles:]
+        y = y.to(self.device) if y is not None else None
+        return (self.G_ema(z.to(self.device), y).float().cpu() + 1.0) / 2.0
 
     def _calibrate_ema(self) -> None:
         """Batch-norm statistics for the EMA weights of this step: once a step (a preview, a quality check and a
@@ -558,11 +553,12 @@ class Trainer:
             return
         m = self.config.model
         with self._autocast():
-            recalibrate_batchnorm(self.G_ema, m.z_dim, m.noise, self.device, seed=self.config.train.seed + self.step)
+            recalibrate_batchnorm(self.G_ema, m.z_dim, m.noise, self.device, seed=self.config.train.seed + self.step,
+                                  n_styles=self.n_styles)
         self._calibrated_step = self.step
 
     def _preview(self, save: bool) -> Preview:
-        images = self.generate(self.fixed_noise)
+        images = self.generate(self.fixed_noise, self.fixed_styles)
         grid = make_grid(images.clamp(0, 1), nrow=int(math.ceil(math.sqrt(len(images)))), padding=2, pad_value=1.0)
         array = (grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy())
         if array.shape[2] == 1:

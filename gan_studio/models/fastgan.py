@@ -23,6 +23,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from gan_studio.config import ModelConfig
+from gan_studio.models.conditional import Projection, n_styles_of, norm2d, sequential
 from gan_studio.models.layers import channels_at, grid_for, init_dcgan_weights, up_block
 from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
 
@@ -45,12 +46,13 @@ class FastGANGenerator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()
         self.z_dim, self.noise = cfg.z_dim, cfg.noise
+        self.n_styles = s = n_styles_of(cfg.styles)  # with styles, every batch norm of G is the style's
         (bh, bw), n = grid_for("fastgan", height, width)
         ch = lambda level: channels_at(cfg.width, level, n)  # noqa: E731
         # (N, z, 1, 1) -> (N, ch(0), bh, bw), gated (GLU) as in FastGAN's input layer
-        self.init = nn.Sequential(ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
-                                  nn.BatchNorm2d(2 * ch(0)), nn.GLU(dim=1))
-        self.ups = nn.ModuleList(up_block(ch(i), ch(i + 1)) for i in range(n - 1))  # level i -> i + 1
+        self.init = sequential(s, ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
+                               norm2d(2 * ch(0), s), nn.GLU(dim=1))
+        self.ups = nn.ModuleList(up_block(ch(i), ch(i + 1), s) for i in range(n - 1))  # level i -> i + 1
         # level i excites level i + SLE_SPAN: the layout of the coarse map gates the channels of the fine one
         self.sle = nn.ModuleDict({str(i + SLE_SPAN): SLE(ch(i), ch(i + SLE_SPAN)) for i in range(n - SLE_SPAN)})
         # The last doubling gives the image: nearest upsampling and a 3x3 convolution, not a strided transposed
@@ -58,11 +60,12 @@ class FastGANGenerator(nn.Module):
         self.to_rgb = nn.Sequential(nn.Upsample(scale_factor=2.0, mode="nearest"),
                                     Conv2d(ch(n - 1), channels, 3, 1, 1))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.init(z.view(z.shape[0], -1, 1, 1))
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        style = (y,) if self.n_styles else ()  # conditional blocks take the style input, plain ones do not
+        x = self.init(z.view(z.shape[0], -1, 1, 1), *style)
         feats = [x]
         for i, up in enumerate(self.ups, 1):  # (N, ch(i-1), h, w) -> (N, ch(i), 2h, 2w)
-            x = up(x)
+            x = up(x, *style)
             if str(i) in self.sle:
                 x = self.sle[str(i)](feats[i - SLE_SPAN], x)
             feats.append(x)
@@ -108,6 +111,8 @@ class FastGANDiscriminator(nn.Module):
         self.stem = nn.Sequential(_sn_conv(channels, ch(n - 1), 4, 2, 1), nn.LeakyReLU(0.2, True))
         self.downs = nn.ModuleList(DownBlock(ch(level + 1), ch(level)) for level in range(n - 2, -1, -1))
         self.head = _sn_conv(ch(0), 1, (bh, bw), 1, 0, bias=True)  # (N, 1, 1, 1): the logit
+        self.n_styles = n_styles_of(cfg.styles)  # with styles, a projection term (spectral-normed as the rest)
+        self.projection = Projection(ch(0), self.n_styles, spectral=True) if self.n_styles else None
         self.recon_level = 1  # the decoder reads the 8x8 features, one doubling above the 4x4 base grid
         self.decoder = Decoder(ch(self.recon_level), channels, cfg.width)
         # Liu et al.'s second decoder: a random quadrant of the 16x16 features (8x8, as the whole decoder's input)
@@ -116,7 +121,7 @@ class FastGANDiscriminator(nn.Module):
         self.crop_decoder = (Decoder(ch(self.crop_level), channels, cfg.width)
                              if cfg.d_self_supervision == "whole+crop" and n >= self.crop_level else None)
 
-    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
+    def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[int, torch.Tensor]]:
         """(logits (N,), the features at the levels the decoders read, by level)."""
         x = self.stem(x)
         level, kept = len(self.downs), {}  # x's level, in doublings above the base grid
@@ -125,15 +130,17 @@ class FastGANDiscriminator(nn.Module):
                 kept[level] = x
             x = down(x)
             level -= 1
-        return self.head(x).view(-1), kept
+        if self.projection is None:
+            return self.head(x).view(-1), kept
+        return self.head(x).view(-1).float() + self.projection(x, y), kept
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x)[0]  # (N,)
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.features(x, y)[0]  # (N,)
 
-    def reconstruction_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def reconstruction_loss(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits (N,), the reconstruction error of x: the whole image's (squared error alone; absolute error
         with the crop decoder) plus, with it, a random quadrant's, each sample its own quadrant)."""
-        logits, feats = self.features(x)
+        logits, feats = self.features(x, y)
         rec = self.decoder(feats[self.recon_level]).float()
         target = F.adaptive_avg_pool2d(x.float(), rec.shape[-2:])
         if self.crop_decoder is None:

@@ -6,6 +6,7 @@ from torch import nn
 
 from gan_studio.errors import ConfigError
 from gan_studio.families import base_grid, family
+from gan_studio.models.conditional import norm2d, sequential
 from gan_studio.models.small_grid import ConvTranspose2d
 
 MAX_WIDTH_MULT = 8  # cap channels at 8x the base width (as DCGAN at 64 px), so 128 px and up stay affordable
@@ -25,9 +26,11 @@ def channels_at(width: int, level: int, doublings: int) -> int:
     return width * min(2 ** (doublings - 1 - level), MAX_WIDTH_MULT)
 
 
-def up_block(c_in: int, c_out: int) -> nn.Sequential:
-    """(N, c_in, h, w) -> (N, c_out, 2h, 2w): DCGAN's strided transposed convolution, batch norm and ReLU."""
-    return nn.Sequential(ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True))
+def up_block(c_in: int, c_out: int, n_styles: int = 0) -> nn.Sequential:
+    """(N, c_in, h, w) -> (N, c_out, 2h, 2w): DCGAN's strided transposed convolution, batch norm (conditional on
+    the style where there are styles: call it with (x, y)) and ReLU."""
+    return sequential(n_styles, ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), norm2d(c_out, n_styles),
+                      nn.ReLU(True))
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -35,6 +38,6 @@ def init_dcgan_weights(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(getattr(m, "weight_orig", m.weight), 0.0, 0.02)  # spectral norm keeps weight_orig
-        elif isinstance(m, nn.BatchNorm2d):
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:  # a conditional one initialises its own
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gan_studio.config import ModelConfig
+from gan_studio.models.conditional import n_styles_of, style_input
 
 
 class Maxout(nn.Module):
@@ -35,15 +36,18 @@ class MLPGenerator(nn.Module):
         self.z_dim, self.noise = cfg.z_dim, cfg.noise
         self.shape = (channels, height, width)
         self.output = cfg.g_output
+        self.n_styles = n_styles_of(cfg.styles)  # with styles, the style input joins the noise (Mirza & Osindero)
         layers: list[nn.Module] = []
-        size = cfg.z_dim
+        size = cfg.z_dim + self.n_styles
         for hidden in cfg.g_hidden:  # (N, size) -> (N, hidden)
             layers += [nn.Linear(size, hidden), nn.ReLU(inplace=True)]
             size = hidden
         layers.append(nn.Linear(size, channels * height * width))  # (N, C*H*W)
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        if self.n_styles:
+            z = torch.cat([z, style_input(style, self.n_styles, z.shape[0], z).to(z.dtype)], 1)
         y = self.net(z)
         # The paper's sigmoid models pixels in [0, 1]; 2*sigmoid - 1 is the same model on data scaled to [-1, 1].
         y = torch.sigmoid(y) * 2.0 - 1.0 if self.output == "sigmoid" else torch.tanh(y)
@@ -63,7 +67,8 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, cfg: ModelConfig, channels: int, height: int, width: int) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten(), nn.Dropout(cfg.d_dropout_input)]  # (N, C*H*W)
-        size = channels * height * width
+        self.n_styles = n_styles_of(cfg.styles)  # with styles, the style input joins the (dropped-out) pixels
+        size = channels * height * width + self.n_styles
         for units in cfg.d_hidden:  # (N, size) -> (N, units)
             layers += [Maxout(size, units, cfg.d_pieces), nn.Dropout(cfg.d_dropout_hidden)]
             size = units
@@ -72,10 +77,17 @@ class MLPDiscriminator(nn.Module):
         self.max_col_norm = cfg.d_max_col_norm
         self.unit_input = cfg.d_input == "unit"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.unit_input:  # pixels in [0, 1]: input dropout then zeroes a pixel to black, not to mid-grey
             x = x * 0.5 + 0.5
-        return self.net(x).view(-1)  # (N,)
+        if not self.n_styles:
+            return self.net(x).view(-1)  # (N,)
+        flat, dropout, *rest = self.net
+        h = dropout(flat(x))
+        h = torch.cat([h, style_input(y, self.n_styles, h.shape[0], h).to(h.dtype)], 1)
+        for layer in rest:
+            h = layer(h)
+        return h.view(-1)
 
     @torch.no_grad()
     def apply_constraints(self) -> None:
