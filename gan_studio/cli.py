@@ -489,6 +489,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
              + ("held-out images" if figures["parzen"]["held_out"] else "training images (not held out)") + "\n"
              if "parzen" in figures else "") +
           f"wrote {figures_path} and the closest pairs, {pairs_path}", file=sys.stderr)
+    for name, f in figures.get("styles", {}).items():  # a conditional run, style by style
+        print(f"  {name}: SWD {f['swd']:.1f} (n={f['n']}, against {name}'s images), copies {f['copy_share']:.1%}, "
+              f"style accuracy {f['style_accuracy']:.0%} (the style meter reads {f['meter_heldout_accuracy']:.0%} "
+              f"of held-out real {name} images right)", file=sys.stderr)
     return 0
 
 

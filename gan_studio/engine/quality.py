@@ -249,8 +249,14 @@ def evaluate_run(run_path: Path | str, data: str | None = None, n: int = 300, se
     cfg = gen.config.data
     source = data or (str(ensure_demo_folder()) if cfg.source == "demo" else cfg.source)
     crop = "center" if cfg.crop == "random" else cfg.crop
-    train = load_dataset(source, res=cfg.res, aspect=cfg.aspect, crop=crop).images
-    samples = gen.images(list(range(seed, seed + n)))  # (n, H, W, C)
+    image_set = load_dataset(source, res=cfg.res, aspect=cfg.aspect, crop=crop)
+    labels = None
+    if gen.styles:  # a conditional run is judged on its styles' images (what it trained on), and style by style
+        from gan_studio.data.styles import select_styled
+
+        image_set, labels = select_styled(image_set, gen.styles)
+    train = image_set.images
+    samples = gen.images(list(range(seed, seed + n)))  # (n, H, W, C); with styles, each seed's own in turn
     held_out = held_out or (test_split_beside(source) if parzen_ll else None)
     test = load_dataset(held_out, res=cfg.res, aspect=cfg.aspect, crop=crop).images if held_out else None
 
@@ -263,6 +269,10 @@ def evaluate_run(run_path: Path | str, data: str | None = None, n: int = 300, se
                        held_out=channels(test) if test is not None else None)
     if "parzen" in figures:
         figures["parzen"]["images"] = held_out or "the training images (not held out: this rewards memorising)"
+    if labels is not None:
+        from gan_studio.engine.style_eval import evaluate_styles
+
+        figures.update(evaluate_styles(gen, train, labels, n=n, seed=seed))
     figures = {"run": str(gen.run_dir), "checkpoint": gen.checkpoint.name, "step": gen.step, "data": source,
                "seed": seed, **figures, **({"notes": gen.notes} if gen.notes else {})}  # checkpoints passed over
     return figures, closest_pairs_image(samples, train, memorisation(samples, train), k=min(16, n))
