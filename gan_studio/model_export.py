@@ -3,7 +3,8 @@
 
 What is exported is exactly what sampling computes: the EMA generator of the chosen snapshot in eval mode (batch
 norm uses its running statistics), followed by sampling's mapping from [-1, 1] to pixels. Input ``z``: float32
-(N, z_dim) drawn as the card says; output ``images``: float32 (N, C, H, W) in [0, 1]; N is free. The files are
+(N, z_dim) drawn as the card says (and, for a model with styles, ``style``: float32 (N, S), weights over its
+styles summing to 1); output ``images``: float32 (N, C, H, W) in [0, 1]; N is free. The files are
 plain graphs: loading them imports nothing of ours, and every file is written atomically, never over an existing
 one unless asked.
 """
@@ -37,7 +38,7 @@ SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
 # version-conversion pass runs and can fail), which onnxruntime's current release (1.32, opsets up to 28) runs, as
 # has every release since 1.14: a file made today also opens in the older runtimes people have installed.
 ONNX_OPSET = 18
-INPUT_NAME, OUTPUT_NAME = "z", "images"
+INPUT_NAME, OUTPUT_NAME, STYLE_NAME = "z", "images", "style"
 EXAMPLE_BATCH = 2  # torch.export specialises batch 1; any other size keeps N free
 LICENCE_NOTE = ("GAN Studio is MIT-licensed software; its licence does not cover this model. The weights were "
                 "learned from the training images named here, so whoever holds the rights to those images may hold "
@@ -111,8 +112,16 @@ class ImageGenerator(nn.Module):
         super().__init__()
         self.generator = generator
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return (self.generator(z).clamp(-1.0, 1.0) + 1.0) * 0.5
+    def forward(self, z: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        return (self.generator(z, style).clamp(-1.0, 1.0) + 1.0) * 0.5
+
+
+def example_inputs(z_dim: int, n_styles: int) -> tuple[torch.Tensor, ...]:
+    """What the graph is traced with: z, and for a model with styles a style input (the first style)."""
+    z = torch.zeros(EXAMPLE_BATCH, z_dim)
+    if not n_styles:
+        return (z,)
+    return z, torch.nn.functional.one_hot(torch.zeros(EXAMPLE_BATCH, dtype=torch.long), n_styles).float()
 
 
 _PLAIN: dict[type, type] = {small_grid.Conv2d: nn.Conv2d, small_grid.ConvTranspose2d: nn.ConvTranspose2d}
@@ -133,21 +142,24 @@ def plain_copy(generator: nn.Module) -> nn.Module:
     return g
 
 
-def onnx_bytes(module: nn.Module, z_dim: int, metadata: dict[str, str]) -> bytes:
-    """The ONNX model of ``module`` (z -> images) with a free batch size and ``metadata`` in its properties."""
+def onnx_bytes(module: nn.Module, z_dim: int, metadata: dict[str, str], n_styles: int = 0) -> bytes:
+    """The ONNX model of ``module`` (z -> images; (z, style) -> images with styles) with a free batch size and
+    ``metadata`` in its properties."""
     try:
         import onnx
         import onnxscript  # noqa: F401 - torch.onnx's exporter needs it; say so here, not deep in torch
     except ImportError:
         raise GanStudioError("exporting ONNX needs the onnx and onnxscript packages: pip install onnx onnxscript") \
             from None
-    z = torch.zeros(EXAMPLE_BATCH, z_dim)
+    inputs = example_inputs(z_dim, n_styles)
+    names = [INPUT_NAME, STYLE_NAME][:len(inputs)]
+    batch = torch.export.Dim("batch", min=1)
+    shapes = {"z": {0: batch}, **({"style": {0: batch}} if n_styles else {})}  # keyed by forward's arguments
     with warnings.catch_warnings():  # the exporter's notes on its own internals are not the user's business
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
-            module, (z,), None, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME], opset_version=ONNX_OPSET,
-            dynamo=True, external_data=False, verbose=False,
-            dynamic_shapes={INPUT_NAME: {0: torch.export.Dim("batch", min=1)}})
+            module, inputs, None, input_names=names, output_names=[OUTPUT_NAME], opset_version=ONNX_OPSET,
+            dynamo=True, external_data=False, verbose=False, dynamic_shapes=shapes)
     assert program is not None  # f=None: the program is returned, not written
     proto = program.model_proto
     onnx.helper.set_model_props(proto, metadata)
@@ -155,13 +167,13 @@ def onnx_bytes(module: nn.Module, z_dim: int, metadata: dict[str, str]) -> bytes
     return proto.SerializeToString()
 
 
-def torchscript_bytes(module: nn.Module, z_dim: int, metadata: dict[str, str]) -> bytes:
+def torchscript_bytes(module: nn.Module, z_dim: int, metadata: dict[str, str], n_styles: int = 0) -> bytes:
     """The traced TorchScript archive of ``module``; ``metadata`` rides along as extra files (readable with
     torch.jit.load(..., _extra_files=...))."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # torch.jit is deprecated in favour of torch.export, yet it is what C++ loads
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(module, (torch.zeros(EXAMPLE_BATCH, z_dim),), check_trace=False)
+        traced = torch.jit.trace(module, example_inputs(z_dim, n_styles), check_trace=False)
         torch.jit.save(traced, buffer, _extra_files=metadata)
     return buffer.getvalue()
 
@@ -181,11 +193,17 @@ def model_card(gen: LoadedGenerator, fmt: str, out: Path, image_shape: tuple[int
     quality = None if best is None else {
         "swd": best.get("swd"), "copy_share": best.get("copy_share"), "measured_at_step": best.get("step"),
         "of_this_snapshot": best.get("step") == gen.step}
+    styles = gen.styles
     if fmt == "onnx":
-        call = (f"onnxruntime.InferenceSession('{out.name}').run(None, {{'{INPUT_NAME}': z}})[0]  "
-                f"# z: float32 (N, {gen.z_dim})")
+        feed = f"'{INPUT_NAME}': z" + (f", '{STYLE_NAME}': style" if styles else "")
+        call = (f"onnxruntime.InferenceSession('{out.name}').run(None, {{{feed}}})[0]  "
+                f"# z: float32 (N, {gen.z_dim})" + (f", style: float32 (N, {len(styles)})" if styles else ""))
     else:
-        call = f"torch.jit.load('{out.name}')(z)  # z: torch.float32 (N, {gen.z_dim})"
+        call = (f"torch.jit.load('{out.name}')(z{', style' if styles else ''})  # z: torch.float32 (N, {gen.z_dim})"
+                + (f", style: (N, {len(styles)})" if styles else ""))
+    style_input = {"name": STYLE_NAME, "dtype": "float32", "shape": ["N", len(styles)], "styles": styles,
+                   "meaning": "weights over the styles, in this order, summing to 1: a one-hot row is one style, "
+                              "[0.6, 0.4, 0] a blend"} if styles else None
     return {
         "card_version": 1,
         "file": out.name,
@@ -194,6 +212,7 @@ def model_card(gen: LoadedGenerator, fmt: str, out: Path, image_shape: tuple[int
         "family": cfg.model.name,
         "family_title": family(cfg.model.name).title,
         "input": {"name": INPUT_NAME, "dtype": "float32", "shape": ["N", gen.z_dim], "z_dim": gen.z_dim, **z},
+        **({"style_input": style_input} if style_input else {}),
         "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": ["N", c, h, w], "layout": "NCHW",
                    "range": [0.0, 1.0], "pixels": "round(255 * images)", "channels": "grayscale" if c == 1 else "RGB"},
         "image": {"channels": c, "height": h, "width": w},
@@ -223,6 +242,10 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"- Draws {img['width']}x{img['height']} {card['output']['channels']} images: `{card['output']['name']}`, "
         f"float32 (N, {img['channels']}, {img['height']}, {img['width']}) in [0, 1]; pixels are round(255 x value).",
         f"- Input `{z['name']}`: float32 (N, {z['z_dim']}), each entry {zdist}; any N.",
+        *([f"- Input `{card['style_input']['name']}`: float32 (N, {len(card['style_input']['styles'])}), weights over "
+           f"the styles {', '.join(card['style_input']['styles'])} (in this order) summing to 1: one-hot for one "
+           f"style, e.g. [0.6, 0.4, 0] for a blend. The same z in two styles is the same composition."]
+          if "style_input" in card else []),
         f"- Trained on {data['name']} ({data['images']} images) for {card['training']['step']} steps "
         f"({card['training']['snapshot']} snapshot, EMA generator).",
         ("- Quality: no quality check was recorded." if q is None else
@@ -265,13 +288,14 @@ def export_model(run_path: Path, out: Path, fmt: str | None = None, checkpoint: 
     gen = load_snapshot(run_path, checkpoint)
     module = ImageGenerator(plain_copy(gen.generator)).eval()
     with torch.no_grad():
-        shape = tuple(module(gen.noise([0]).cpu()).shape[1:])
+        rows = gen.style_rows([0])
+        shape = tuple(module(gen.noise([0]).cpu(), rows.cpu() if rows is not None else None).shape[1:])
     card = model_card(gen, fmt, out, shape)
     metadata = {"gan_studio.model_card": json.dumps(card), "z_distribution": card["input"]["distribution"],
                 "z_dim": str(gen.z_dim)}
     report(1, 3)
     with torch.no_grad():
-        data = (onnx_bytes if fmt == "onnx" else torchscript_bytes)(module, gen.z_dim, metadata)
+        data = (onnx_bytes if fmt == "onnx" else torchscript_bytes)(module, gen.z_dim, metadata, len(gen.styles))
     report(2, 3)  # the last chance to cancel: from here the files are written
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -247,3 +247,27 @@ def test_eval_reports_each_style_against_its_own_images(styled, tmp_path):
     for f in per.values():
         assert 0.0 <= f["style_accuracy"] <= 1.0 and f["swd"] > 0
     assert set(figures["meter"]["heldout_accuracy"]) == {"alpha", "beta", "all"}
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+def test_an_exported_model_takes_the_style_as_a_second_input(styled, tmp_path, fmt):
+    from gan_studio.model_export import export_model
+
+    run = tmp_path / "run"
+    list(Trainer.new(styled_config(styled, steps=2), out=run).run())
+    gen = load_generator(run)
+    out = tmp_path / ("g.onnx" if fmt == "onnx" else "g.pt")
+    result = export_model(run, out)
+    assert result.card["style_input"]["styles"] == ["alpha", "beta"]
+    assert "weights over the styles alpha, beta" in result.card_md.read_text()
+    z = gen.noise([3, 4]).cpu().numpy()
+    style = np.array([[0.0, 1.0], [0.3, 0.7]], np.float32)
+    if fmt == "onnx":
+        import onnxruntime
+
+        images = onnxruntime.InferenceSession(str(out)).run(None, {"z": z, "style": style})[0]
+    else:
+        images = torch.jit.load(str(out))(torch.from_numpy(z), torch.from_numpy(style)).numpy()
+    expected = gen.images_from_noise(torch.from_numpy(z), y=torch.from_numpy(style))  # uint8 (N, H, W, C)
+    got = np.round(images * 255).astype(np.int64).transpose(0, 2, 3, 1)
+    assert np.abs(got - expected.astype(np.int64)).max() <= 1
