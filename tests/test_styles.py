@@ -271,3 +271,23 @@ def test_an_exported_model_takes_the_style_as_a_second_input(styled, tmp_path, f
     expected = gen.images_from_noise(torch.from_numpy(z), y=torch.from_numpy(style))  # uint8 (N, H, W, C)
     got = np.round(images * 255).astype(np.int64).transpose(0, 2, 3, 1)
     assert np.abs(got - expected.astype(np.int64)).max() <= 1
+
+
+@pytest.mark.slow
+def test_torchrun_trains_a_conditional_model_on_two_processes(styled, tmp_path):
+    import os
+    import shutil
+    from pathlib import Path
+
+    torchrun = shutil.which("torchrun")
+    cmd = [torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"]
+    run = tmp_path / "run"
+    result = subprocess.run(
+        cmd + ["--standalone", "--nproc_per_node", "2", "-m", "gan_studio", "train", str(styled), "--model", "dcgan",
+               "--res", "32", "--width", "8", "--batch", "4", "--steps", "4", "--device", "cpu", "--out", str(run)],
+        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300,
+        cwd=Path(__file__).parents[1])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stderr.count("2 styles, one model") == 1  # rank 0 alone tells
+    assert json.loads((run / "config.json").read_text())["model"]["styles"] == ["alpha", "beta"]
+    assert load_generator(run).images([0, 1], style=np.array([0.5, 0.5])).shape == (2, 32, 32, 3)
