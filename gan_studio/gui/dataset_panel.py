@@ -1,5 +1,9 @@
 """The Dataset tab: an empty state that invites a drop (or the demo landscapes), the scan with its progress,
-then the thumbnail grid, the counts, the size range and the rejected files with their reasons."""
+then the thumbnail grid, the counts, the size range and the rejected files with their reasons.
+
+A folder of style folders (gan_studio.data.styles) shows its thumbnails grouped by style, in the styles' order,
+the images in no style last, with a filter that shows one group and the counts that say what is left out, and why.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -25,11 +30,46 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gan_studio.data.styles import style_of
 from gan_studio.data.summary import DataSummary
 from gan_studio.gui.icon import app_icon
 from gan_studio.gui.tasks import Task
-from gan_studio.gui.thumbnails import ThumbnailModel
+from gan_studio.gui.thumbnails import GroupFilter, ThumbnailModel
 from gan_studio.gui.widgets import label
+
+NO_STYLE = ""  # the group of the images in no style
+
+
+def style_groups(summary: DataSummary) -> tuple[list[tuple[str, str]], list[str], dict[str, tuple[str, str]]]:
+    """The thumbnails' (path, tooltip), each one's group and the groups' title tiles: with styles, by style in
+    the layout's order (the scan's order within one), the images in no style last, each group under a tile with
+    its name and count; without, the scan's order, all in no style, no tiles."""
+    layout = summary.styles
+    rows = []
+    for info in summary.images:
+        tip = f"{info.path}\n{info.width} × {info.height} px · {info.mode}"
+        group = NO_STYLE
+        if layout is not None:
+            style = style_of(info.path)
+            if style in layout.names:
+                group, tip = str(style), f"{tip}\nStyle: {style}"
+            elif style is None:
+                tip = f"{tip}\nAt the top level: in no style, left out of a training with styles"
+            else:
+                tip = (f"{tip}\nIts folder '{style}' has too few images to be a style: left out of a training "
+                       f"with styles")
+        rows.append((str(summary.folder / info.path), tip, group))
+    titles = {}
+    if layout is not None:
+        order = {n: i for i, n in enumerate(layout.names)}
+        rows.sort(key=lambda r: order.get(r[2], len(order)))  # a stable sort: the scan's order within a group
+        titles = {name: (name, _images(count)) for name, count in zip(layout.names, layout.counts)}
+        titles[NO_STYLE] = ("Not in any style", f"{_images(layout.left_out)}, left out")
+    return [(path, tip) for path, tip, _ in rows], [group for _, _, group in rows], titles
+
+
+def _images(n: int) -> str:
+    return f"{n:,} image{'s' if n != 1 else ''}"
 
 
 class DatasetPanel(QWidget):
@@ -162,7 +202,22 @@ class DatasetPanel(QWidget):
         head.addWidget(self.train_button, 0, Qt.AlignmentFlag.AlignTop)
         col.addLayout(head)
 
+        # With styles: which group the grid shows (all of them, grouped, or one); hidden without styles
+        self.filter_box = QWidget()
+        fb = QHBoxLayout(self.filter_box)
+        fb.setContentsMargins(0, 6, 0, 2)
+        self.style_filter = QComboBox()
+        self.style_filter.setToolTip("Show the images of one style (one folder), or all of them grouped by style")
+        self.style_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.style_filter.currentIndexChanged.connect(self._filter_style)
+        fb.addWidget(label("Show", "subheading"))
+        fb.addWidget(self.style_filter)
+        fb.addStretch(1)
+        self.filter_box.setVisible(False)
+        col.addWidget(self.filter_box)
+
         self.model = ThumbnailModel(side=104, parent=self)
+        self.proxy = GroupFilter(self.model, self)  # the view shows the model through the style filter
         self.view = QListView()
         self.view.setViewMode(QListView.ViewMode.IconMode)
         self.view.setMovement(QListView.Movement.Static)
@@ -177,7 +232,7 @@ class DatasetPanel(QWidget):
         self.view.setAcceptDrops(False)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.NoDragDrop)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setModel(self.model)
+        self.view.setModel(self.proxy)
 
         self.rejected_box = QWidget()
         rb = QVBoxLayout(self.rejected_box)
@@ -287,11 +342,8 @@ class DatasetPanel(QWidget):
         self.title.setText(summary.name)
         self.counts.setText(self._counts_text(summary))
         self.counts.setToolTip(str(summary.folder))
-        root = summary.folder
-        items = []
-        for info in summary.images:
-            items.append((str(root / info.path), f"{info.path}\n{info.width} × {info.height} px · {info.mode}"))
-        self.model.set_items(items)
+        self.model.set_items(*style_groups(summary))
+        self._fill_style_filter(summary)
         self.rejected_view.clear()
         for r in summary.rejected:
             item = QTreeWidgetItem([r.path, r.reason])
@@ -309,11 +361,44 @@ class DatasetPanel(QWidget):
             self.status.emit(f"No usable image in {summary.folder}")
         self.loaded.emit(summary)
 
+    def _fill_style_filter(self, summary: DataSummary) -> None:
+        """One entry per style with its count, then the images in no style with why; all of them first."""
+        layout, combo = summary.styles, self.style_filter
+        combo.blockSignals(True)
+        combo.clear()
+        if layout is not None:
+            more = f" + {layout.left_out:,} in none" if layout.left_out else ""
+            combo.addItem(f"All {len(layout.names)} styles — {_images(sum(layout.counts))}{more}", None)
+            for name, count in zip(layout.names, layout.counts):
+                combo.addItem(f"{name} — {_images(count)}", name)
+            if layout.left_out:
+                combo.addItem(f"Not in any style — {_images(layout.left_out)}", NO_STYLE)
+                combo.setItemData(combo.count() - 1, "\n".join(layout.messages()), Qt.ItemDataRole.ToolTipRole)
+        combo.blockSignals(False)
+        self.filter_box.setVisible(layout is not None)
+        self._filter_style()
+
+    def show_style(self, name: str | None) -> None:
+        """Show one style's thumbnails (``NO_STYLE``: those in none), or all of them (None)."""
+        i = self.style_filter.findData(name)
+        self.style_filter.setCurrentIndex(max(i, 0))
+
+    @Slot()
+    def _filter_style(self) -> None:
+        self.proxy.set_group(self.style_filter.currentData())
+
     def _counts_text(self, s: DataSummary) -> str:
+        layout = s.styles
         if not s.count:
             parts = ["No usable image in this folder"]
+        elif layout is not None:
+            listed = ", ".join(f"{n} {c:,}" for n, c in zip(layout.names, layout.counts))
+            parts = [f"{_images(sum(layout.counts))} in {len(layout.names)} styles: {listed}"]
+            if layout.left_out:
+                parts.append(f"{layout.left_out:,} in no style")
         else:
             parts = [f"{s.count:,} usable image{'s' if s.count != 1 else ''}"]
+        if s.count:
             (w0, h0), (w1, h1) = s.min_size, s.max_size
             parts.append(f"{w0}×{h0} px" if (w0, h0) == (w1, h1) else f"{w0}×{h0} to {w1}×{h1} px")
             if s.gray:
@@ -322,7 +407,8 @@ class DatasetPanel(QWidget):
             parts.append(f"{len(s.rejected)} rejected")
         if s.ignored:
             parts.append(f"{s.ignored} other file{'s' if s.ignored != 1 else ''} ignored")
-        return " · ".join(parts)
+        # what a training with styles leaves out, and why, one line each
+        return "\n".join([" · ".join(parts), *(layout.messages() if layout is not None else [])])
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

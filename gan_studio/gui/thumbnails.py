@@ -18,13 +18,25 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QRect,
+    QRectF,
     QRunnable,
     QSize,
+    QSortFilterProxyModel,
     Qt,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QImage, QImageReader, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QImage,
+    QImageReader,
+    QPainter,
+    QPixmap,
+    QTextOption,
+)
 
 from gan_studio.gui import tasks
 
@@ -159,10 +171,49 @@ class ThumbnailLoader(QObject):
             self.ready.emit(path)
 
 
+def title_tile(name: str, detail: str, side: int) -> QPixmap:
+    """A card of a thumbnail's size that heads a group of thumbnails: its name (bold) over a detail line."""
+    app = QGuiApplication.instance()
+    ratio = app.devicePixelRatio() if isinstance(app, QGuiApplication) else 1.0
+    pm = QPixmap(QSize(round(side * ratio), round(side * ratio)))
+    pm.setDevicePixelRatio(ratio)  # sharp text on a high-density screen
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QColor("#4a4d55"))
+    p.setBrush(QColor("#2a2c30"))
+    p.drawRoundedRect(1, 1, side - 2, side - 2, 8, 8)
+    p.fillRect(1, 10, 3, side - 20, QColor("#4f9cf0"))  # the accent stripe of a heading
+    wrap = QTextOption()
+    wrap.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)  # words whole where they fit
+    plain = QFont(p.font())
+    bold = QFont(plain)
+    bold.setBold(True)
+    bold.setPointSizeF(plain.pointSizeF() * 1.15)
+    width, line = side - 20, QFontMetrics(plain).lineSpacing()
+    detail_top = side - 10 - 2 * line  # room for a detail of two lines
+    p.setFont(bold)
+    p.setPen(QColor("#e6e6e6"))
+    wrap.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    box = QRectF(12, 10, width, detail_top - 14)
+    p.setClipRect(box)  # a very long name is cut, never drawn over its detail
+    p.drawText(box, name, wrap)
+    p.setClipping(False)
+    p.setFont(plain)
+    p.setPen(QColor("#a0a3a9"))
+    p.drawText(QRectF(12, detail_top, width, 2 * line + 2), detail, wrap)
+    p.end()
+    return pm
+
+
 class ThumbnailModel(QAbstractListModel):
-    """The images of a data set: a thumbnail, the file name as tooltip, the path as UserRole."""
+    """The images of a data set: a thumbnail, the file name as tooltip, the path as PathRole and its group (a
+    style's name, '' for none) as GroupRole, which a filter proxy selects on. A group may open with a title
+    tile (TitleRole: its name; None for an image), which is not selectable."""
 
     PathRole = Qt.ItemDataRole.UserRole
+    GroupRole = Qt.ItemDataRole.UserRole + 1
+    TitleRole = Qt.ItemDataRole.UserRole + 2
 
     def __init__(self, side: int = 112, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -170,17 +221,32 @@ class ThumbnailModel(QAbstractListModel):
         self.loader = ThumbnailLoader(side, parent=self)
         self.loader.ready.connect(self._on_ready)
         self._items: list[tuple[str, str]] = []  # (absolute path, tooltip)
+        self._groups: list[str] = []
+        self._titles: list[tuple[str, str] | None] = []  # (name, detail) of a title tile, None for an image
+        self._tiles: dict[int, QPixmap] = {}
         self._rows: dict[str, int] = {}
         self._placeholder = QPixmap(QSize(side, side))
         self._placeholder.fill(QColor("#2c2e33"))
         self._broken = QPixmap(QSize(side, side))
         self._broken.fill(QColor("#4a2a2a"))
 
-    def set_items(self, items: list[tuple[str, str]]) -> None:
+    def set_items(self, items: list[tuple[str, str]], groups: list[str] | None = None,
+                  titles: dict[str, tuple[str, str]] | None = None) -> None:
+        """(absolute path, tooltip) per image, and each one's group ('' for all when ``groups`` is None), the
+        images of a group one after another; a group in ``titles`` opens with a tile: {group: (name, detail)}."""
         self.beginResetModel()
         self.loader.clear()
-        self._items = list(items)
-        self._rows = {path: row for row, (path, _) in enumerate(self._items)}
+        self._items, self._groups, self._titles, self._tiles = [], [], [], {}
+        for item, group in zip(items, groups if groups is not None else [""] * len(items)):
+            if titles and group in titles and (not self._groups or self._groups[-1] != group):
+                name, detail = titles[group]
+                self._items.append(("", f"{name}: {detail}"))
+                self._groups.append(group)
+                self._titles.append((name, detail))
+            self._items.append(item)
+            self._groups.append(group)
+            self._titles.append(None)
+        self._rows = {path: row for row, (path, _) in enumerate(self._items) if path}
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
@@ -189,7 +255,17 @@ class ThumbnailModel(QAbstractListModel):
     def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or index.row() >= len(self._items):
             return None
-        path, tip = self._items[index.row()]
+        row = index.row()
+        path, tip = self._items[row]
+        title = self._titles[row]
+        if title is not None and role == Qt.ItemDataRole.DecorationRole:
+            if row not in self._tiles:
+                self._tiles[row] = title_tile(title[0], title[1], self.side)
+            return self._tiles[row]
+        if title is not None and role == self.PathRole:
+            return None
+        if role == self.TitleRole:
+            return title[0] if title is not None else None
         if role == Qt.ItemDataRole.DecorationRole:
             pm = self.loader.pixmap(path)
             if pm is not None:
@@ -202,9 +278,17 @@ class ThumbnailModel(QAbstractListModel):
             return tip
         if role == self.PathRole:
             return path
+        if role == self.GroupRole:
+            return self._groups[row]
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(self.side + 8, self.side + 8)
         return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.row() < len(self._titles) and self._titles[index.row()] is not None:
+            return Qt.ItemFlag.ItemIsEnabled  # a heading, not an image: never selected
+        return flags
 
     @Slot(str)
     def _on_ready(self, path: str) -> None:
@@ -212,3 +296,26 @@ class ThumbnailModel(QAbstractListModel):
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class GroupFilter(QSortFilterProxyModel):
+    """The rows of a ThumbnailModel in one group (its GroupRole, compared whole), or all of them."""
+
+    def __init__(self, source: ThumbnailModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._group: str | None = None
+        self.setSourceModel(source)
+
+    def group(self) -> str | None:
+        return self._group
+
+    def set_group(self, group: str | None) -> None:
+        """Show the rows of ``group`` ('' is a group too: the images in no style), or all of them (None)."""
+        self.beginFilterChange()
+        self._group = group
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:  # noqa: N802
+        if self._group is None:
+            return True
+        return self.sourceModel().index(row, 0, parent).data(ThumbnailModel.GroupRole) == self._group

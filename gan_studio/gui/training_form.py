@@ -55,10 +55,29 @@ BINDINGS = [Binding("model", "model", "model", "name"), Binding("width", "width_
             Binding("batch", "batch", "train", "batch"), Binding("lr_g", "lr_g", "train", "lr_g"),
             Binding("lr_d", "lr_d", "train", "lr_d"), Binding("k", "k", "train", "k"),
             Binding("g_loss", "g_loss", "train", "g_loss"), Binding("seed", "seed", "train", "seed"),
-            Binding("stop_on_plateau", "plateau", "train", "stop_on_plateau")]
+            Binding("stop_on_plateau", "plateau", "train", "stop_on_plateau"),
+            Binding("styles", "styles_check", "data", "styles")]
+# What the user chose about the data itself, not about the model: choosing a model or a preset keeps it
+DATA_CHOICES = {"styles"}
+
+
+class Switch(QCheckBox):
+    """A check box whose value is one of two words (a config's 'auto' or 'off'), not a bool."""
+
+    def __init__(self, text: str, on: str, off: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.on, self.off = on, off
+
+    def value(self) -> str:
+        return self.on if self.isChecked() else self.off
+
+    def set_value(self, value: str) -> None:
+        self.setChecked(value == self.on)
 
 
 def _get(w: QWidget):
+    if isinstance(w, Switch):
+        return w.value()
     if isinstance(w, QComboBox):
         return w.currentData()
     if isinstance(w, QCheckBox):
@@ -67,7 +86,9 @@ def _get(w: QWidget):
 
 
 def _put(w: QWidget, value) -> None:
-    if isinstance(w, QComboBox):
+    if isinstance(w, Switch):
+        w.set_value(str(value))
+    elif isinstance(w, QComboBox):
         _select(w, value)
     elif isinstance(w, QCheckBox):
         w.setChecked(bool(value))
@@ -107,6 +128,7 @@ class TrainingForm(QScrollArea):
         self._summary: DataSummary | None = None  # the loaded data, for the defaults policy
         self._device_type = "cpu"
         self._showing = False  # set while the form shows a config: a model change then is not the user's
+        self._run_styles: list[str] = []  # a resumed run's own styles
         self.resume_note = label("", "hint")
         self.resume_note.setWordWrap(True)
         self.resume_note.setVisible(False)
@@ -149,6 +171,17 @@ class TrainingForm(QScrollArea):
         # ---------------------------------------------------------------------------------------- data
         self.data_box = QGroupBox("Images")
         f = self._form(self.data_box)
+        self._data_form = f
+        # A folder of style folders (gan_studio.data.styles): what they are, and the switch; hidden without them
+        self.styles_line = label("", "hint")
+        self.styles_line.setWordWrap(True)
+        self.styles_check = Switch("Train one model with a style per folder", "auto", "off")
+        self.styles_check.setChecked(True)
+        set_tip(self.styles_check, "Each folder inside the one you opened is a style (a painter, a tradition): one "
+                                   "model learns them all, then paints in any of them, or a blend. Off: one model "
+                                   "on every image, the styles mixed. The command line's train --styles auto|off.")
+        f.addRow("Styles", self.styles_line)
+        f.addRow("", self.styles_check)
         self.res = QComboBox()
         set_tip(self.res, "Size of the generated images (the short side, in pixels). Each doubling makes a step "
                           "about 4x slower; start small, see it learn, then go bigger.")
@@ -244,12 +277,15 @@ class TrainingForm(QScrollArea):
             w.valueChanged.connect(self.changed)
         self.flip.toggled.connect(self.changed)
         self.plateau.toggled.connect(self.changed)
+        self.styles_check.toggled.connect(self.changed)
+        self.styles_check.toggled.connect(self._show_styles)
         self.by_minutes.toggled.connect(self.changed)
         self.problem = label("", "error")  # an impossible combination, said before anything is loaded
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
         col.insertWidget(col.count() - 1, self.problem)
         self.changed.connect(self._check)
+        self._show_styles()
 
     @staticmethod
     def _form(box: QGroupBox) -> QFormLayout:
@@ -287,7 +323,8 @@ class TrainingForm(QScrollArea):
         if not self._showing and not self._resuming and name is not None:
             self._no_preset()
             summary = self._summary or TYPICAL_FOLDER
-            self.show_config(defaults.defaults_for(summary, self._device_type, model=name), model=False)
+            self.show_config(defaults.defaults_for(summary, self._device_type, model=name), model=False,
+                             choices=False)
             self.why.setText(defaults.why_default(summary, model=name))
 
     def _preset_changed(self) -> None:
@@ -296,7 +333,7 @@ class TrainingForm(QScrollArea):
         if name is None:
             return
         summary = self._summary or TYPICAL_FOLDER
-        self.show_config(defaults.defaults_for(summary, self._device_type, preset=name))
+        self.show_config(defaults.defaults_for(summary, self._device_type, preset=name), choices=False)
         self.why.setText(defaults.why_default(summary, preset=name))
 
     def _no_preset(self) -> None:
@@ -308,12 +345,13 @@ class TrainingForm(QScrollArea):
     def widget(self, binding: Binding) -> QWidget:
         return getattr(self, binding.widget)
 
-    def show_config(self, cfg: RunConfig, model: bool = True) -> None:
-        """Show a config's values in the bound fields (``model=False``: all but the model choice)."""
+    def show_config(self, cfg: RunConfig, model: bool = True, choices: bool = True) -> None:
+        """Show a config's values in the bound fields (``model=False``: all but the model choice;
+        ``choices=False``: all but the user's DATA_CHOICES)."""
         self._showing = True
         try:
             for b in BINDINGS:
-                if model or b.key != "model":
+                if (model or b.key != "model") and (choices or b.key not in DATA_CHOICES):
                     _put(self.widget(b), getattr(getattr(cfg, b.section), b.field))
         finally:
             self._showing = False
@@ -344,6 +382,30 @@ class TrainingForm(QScrollArea):
         self.show_config(cfg)
         self.minutes.setValue(cfg.train.minutes or defaults.DEFAULT_MINUTES)
         self.why.setText(defaults.why_default(summary))
+        self._show_styles()
+
+    def _show_styles(self) -> None:
+        """The styles line says what the folder's styles are and what the switch does with them (a resumed run's:
+        its own, locked); the line and the switch are hidden when there are none."""
+        layout = self._summary.styles if self._summary is not None and not self._resuming else None
+        tip = ""
+        if self._resuming:
+            text = f"{len(self._run_styles)} styles, one model: {', '.join(self._run_styles)}"
+        elif layout is None:
+            text = ""
+        elif self.styles_check.isChecked():
+            text = layout.describe()
+            if layout.left_out:
+                text += f" ({layout.left_out:,} in no style, left out)"
+                tip = "\n".join(layout.messages())
+        else:
+            total = self._summary.count if self._summary is not None else 0
+            text = f"Styles off: one model on all {total:,} images, the {len(layout.names)} styles mixed"
+        self.styles_line.setText(text)
+        self.styles_line.setToolTip(tip)
+        visible = bool(self._run_styles) if self._resuming else layout is not None
+        for w in (self.styles_line, self.styles_check):
+            self._data_form.setRowVisible(w, visible)
 
     def values(self) -> dict[str, Any]:
         v = {b.key: _get(self.widget(b)) for b in BINDINGS}
@@ -379,6 +441,8 @@ class TrainingForm(QScrollArea):
         v = self.values()
         cfg = defaults.defaults_for(summary, device_type, preset=v["preset"], model=v["model"])
         for b in BINDINGS:
+            if b.key in DATA_CHOICES and summary.styles is None:
+                continue  # a hidden switch says nothing: the policy's value, as the command line has it
             setattr(getattr(cfg, b.section), b.field, v[b.key])
         cfg.data.source = summary.source
         cfg.train.device = v["device"] or "auto"
@@ -412,7 +476,9 @@ class TrainingForm(QScrollArea):
         self.resume_note.setVisible(True)
         self._resuming = True
         self._no_preset()  # the run's own config.json holds whatever a preset set
+        self._run_styles = list(config.model.styles)
         self.show_config(config)
+        self._show_styles()
         self.why.setText(f"{FAMILIES[config.model.name].title}: the run's own model")
         self.steps.setMinimum(step + 1)
         self.steps.setValue(max(step + 1, config.train.steps or 0, step + 1000))
@@ -424,15 +490,17 @@ class TrainingForm(QScrollArea):
     def clear_resume(self) -> None:
         self.resume_note.setVisible(False)
         self._resuming = False
+        self._run_styles = []
         self.steps.setMinimum(1)
         self._lock(False)
         if self._before_resume:
             self.set_values(self._before_resume)
             self._before_resume = None
+        self._show_styles()
 
     def _lock(self, locked: bool) -> None:
         for w in (self.preset, self.model, self.width_spin, self.res, self.aspect, self.crop, self.flip, self.batch,
-                  self.lr_g, self.lr_d, self.k, self.g_loss, self.seed, self.plateau):
+                  self.lr_g, self.lr_d, self.k, self.g_loss, self.seed, self.plateau, self.styles_check):
             w.setEnabled(not locked)
         if not locked:  # the sizes on offer and the width's state follow the model again, values untouched
             self._showing = True

@@ -193,7 +193,9 @@ class TrainingPanel(QWidget):
         if self.resume_dir is not None:
             self.dataset_label.setText(f"Run <b>{self.resume_dir.name}</b>")
         elif self.dataset is not None and self.dataset.count:
-            self.dataset_label.setText(f"<b>{self.dataset.name}</b>: {self.dataset.count:,} images")
+            styles = self.dataset.styles  # a folder of style folders (the form's switch may train one model on all)
+            self.dataset_label.setText(f"<b>{self.dataset.name}</b>: {self.dataset.count:,} images"
+                                       + (f" in {len(styles.names)} styles" if styles else ""))
         else:
             self.dataset_label.setText("No images yet: load a folder in the Dataset tab.")
 
