@@ -188,6 +188,24 @@ def _save_gif(path: Path, frames: list[Image.Image], durations: list[int] | int)
                                                   duration=durations, loop=0, optimize=False, disposal=1))
 
 
+def gif_pictures(images: Sequence[np.ndarray], pixel_exact: bool = True) -> list[Image.Image]:
+    """uint8 images (H, W, C) as RGB pictures for a GIF, their long side brought within the export's GIF sizes:
+    by a whole factor, nearest neighbour, when ``pixel_exact`` (sharp pixels), else smoothly."""
+    h, w = images[0].shape[:2]
+    native = max(h, w)
+    if pixel_exact and native < GIF_MIN:
+        factor = max(1, min(math.ceil(GIF_MIN / native), GIF_MAX // native))
+        size, resample = (w * factor, h * factor), Image.Resampling.NEAREST
+    else:
+        side = min(max(native, GIF_MIN), GIF_MAX)
+        size, resample = (max(1, round(w * side / native)), max(1, round(h * side / native))), LANCZOS
+    out = []
+    for a in images:
+        pil = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).convert("RGB")
+        out.append(pil if pil.size == size else pil.resize(size, resample))
+    return out
+
+
 def save_gif(path: Path, frames: Sequence[Image.Image], durations: list[int] | int = 80) -> Path:
     """Write RGB ``frames`` as a looping animated GIF at ``path`` (one palette for all frames, written
     atomically); ``durations`` in milliseconds, one for all or one per frame. Returns the path."""

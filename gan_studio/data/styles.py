@@ -118,6 +118,19 @@ def style_vector(names: Sequence[str], weights: dict[str, float]) -> np.ndarray:
     return v / total
 
 
+def as_style_vector(names: Sequence[str], style: str | np.ndarray | Sequence[float]) -> np.ndarray:
+    """float32 (S,) weights summing to 1 for a style's name or a vector over ``names`` (a point of the simplex);
+    a ValueError that says what is wrong otherwise."""
+    if isinstance(style, str):
+        if style not in names:
+            raise ValueError(f"no style named {style!r}; this model knows {', '.join(names)}")
+        return np.eye(len(names), dtype=np.float32)[list(names).index(style)]
+    v = np.asarray(style, np.float32)
+    if v.shape != (len(names),) or bool((v < 0).any()) or not float(v.sum()) > 0:
+        raise ValueError(f"a style is {len(names)} non-negative weights ({', '.join(names)}), got {style!r}")
+    return v / v.sum()
+
+
 def blend_label(names: Sequence[str], vector: np.ndarray) -> str:
     """A short name for a point of the simplex: 'monet' for a pure style, 'monet60-song40' for a blend."""
     parts = [(n, float(w)) for n, w in zip(names, vector) if w > 1e-6]

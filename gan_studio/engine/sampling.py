@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from gan_studio.config import RunConfig
-from gan_studio.data.styles import labels_for_seeds, seed_style
+from gan_studio.data.styles import as_style_vector, labels_for_seeds, seed_style
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.device import resolve_device
 from gan_studio.engine.rundir import RunDir
@@ -45,7 +45,7 @@ class LoadedGenerator:
         """The styles of a conditional model (empty for an unconditional one)."""
         return list(self.config.model.styles)
 
-    def style_rows(self, seeds: Sequence[int], style: np.ndarray | None = None) -> torch.Tensor | None:
+    def style_rows(self, seeds: Sequence[int], style: np.ndarray | str | None = None) -> torch.Tensor | None:
         """The style input for ``seeds``: ``style`` (S,) for every one, or seed mod S in turn; None without styles.
         Raises ValueError for a style vector that does not fit."""
         names = self.styles
@@ -56,10 +56,8 @@ class LoadedGenerator:
         if style is None:
             return torch.nn.functional.one_hot(torch.tensor([seed_style(s, len(names)) for s in seeds]),
                                                len(names)).float().to(self.device)
-        v = torch.as_tensor(np.asarray(style, np.float32))
-        if v.shape != (len(names),) or bool((v < 0).any()) or float(v.sum()) <= 0:
-            raise ValueError(f"a style is {len(names)} non-negative weights ({', '.join(names)}), got {style}")
-        return (v / v.sum()).expand(len(seeds), -1).to(self.device)
+        v = torch.from_numpy(as_style_vector(names, style))
+        return v.expand(len(seeds), -1).to(self.device)
 
     def noise(self, seeds: Sequence[int]) -> torch.Tensor:
         """z for each seed: (len(seeds), z_dim) on the generator's device."""

@@ -1,12 +1,14 @@
 """The Export dialog: favourites or N new samples as PNG or JPEG at a chosen size, plus a contact sheet, an HTML
 gallery page and GIFs; or the model file itself (ONNX or TorchScript, with its model card). It runs
 gan_studio.export.export_run or gan_studio.model_export.export_model off the GUI thread with a progress bar, asks
-before replacing any existing file, and says where the files went."""
+before replacing any existing file, and says where the files went. A conditional model's images are of the style
+chosen here (each seed's own, one style or a blend), which the files' names and metadata carry."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -35,6 +37,17 @@ MODEL_FORMATS = [("ONNX (onnxruntime: Python, C++, C#, JavaScript, ...)", "onnx"
                  ("TorchScript (PyTorch and LibTorch)", "torchscript", ".pt")]
 
 
+def run_styles(run_dir: Path) -> list[str]:
+    """The styles of a run's model, from its config (none for an unconditional model or an unreadable config)."""
+    from gan_studio.engine import RunDir
+    from gan_studio.errors import GanStudioError
+
+    try:
+        return list(RunDir(Path(run_dir)).config().model.styles)
+    except (GanStudioError, OSError):
+        return []
+
+
 def default_export_folder(run_name: str) -> Path:
     pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or str(Path.home())
     return Path(pictures) / "GAN Studio" / run_name
@@ -45,7 +58,8 @@ class ExportDialog(QDialog):
     model_exported = Signal(object)  # gan_studio.model_export.ModelExport
 
     def __init__(self, run_dir: Path, favourites: list[int], native: int, settings=None, device: str = "cpu",
-                 checkpoint: Path | None = None, parent: QWidget | None = None) -> None:
+                 checkpoint: Path | None = None, parent: QWidget | None = None,
+                 style: np.ndarray | None = None) -> None:
         super().__init__(parent)
         self.run_dir, self.favourites, self.settings = Path(run_dir), sorted(favourites), settings
         self.device, self.checkpoint = device, checkpoint
@@ -107,6 +121,15 @@ class ExportDialog(QDialog):
         form.addRow("Export", what)
         form.addRow("Format", self.format)
         form.addRow("Size", self.size)
+        self.style_choice = None  # StyleChooser, for a conditional model only
+        names = run_styles(self.run_dir)
+        if names:
+            from gan_studio.gui.style_panel import StyleChooser
+
+            self.style_choice = StyleChooser(each_text="Each seed's own style", stacked=True)
+            self.style_choice.set_styles(names)
+            self.style_choice.set_style(style)
+            form.addRow("Style", self.style_choice)
         form.addRow("Also", self.grid)
         form.addRow("", self.html)
         form.addRow("", self.gif)
@@ -200,6 +223,10 @@ class ExportDialog(QDialog):
         if folder:
             self.folder.setText(folder)
 
+    def style(self) -> np.ndarray | None:
+        """The style of the exported images (weights over the model's styles), or None: each seed's own."""
+        return self.style_choice.style_vector() if self.style_choice is not None else None
+
     def seeds(self) -> list[int]:
         if self.fav_radio.isChecked():
             return list(self.favourites)
@@ -227,7 +254,8 @@ class ExportDialog(QDialog):
         seeds = self.seeds()
         fmt, size = self.format.currentData(), self.size.currentData()
         grid, html, gif = self.grid.isChecked(), self.html.isChecked(), self.gif.isChecked()
-        existing = [p for p in export_plan(self.run_dir, out, seeds, fmt, grid, html, gif) if p.exists()]
+        style = self.style()
+        existing = [p for p in export_plan(self.run_dir, out, seeds, fmt, grid, html, gif, style) if p.exists()]
         overwrite = False
         if existing:
             if not self.confirm_overwrite(existing, out):
@@ -237,7 +265,7 @@ class ExportDialog(QDialog):
         run_dir, device, checkpoint = self.run_dir, self.device, self.checkpoint
         self.task = Task(lambda progress: export_run(run_dir, out, fmt=fmt, size=size, grid=grid, html=html, gif=gif,
                                                      overwrite=overwrite, progress=progress, seeds=seeds,
-                                                     checkpoint=checkpoint, device=device))
+                                                     checkpoint=checkpoint, device=device, style=style))
         self.task.progress.connect(self._on_progress)
         self.task.done.connect(self._on_done)
         self.task.failed.connect(self._on_failed)
@@ -246,7 +274,8 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.export_button.setEnabled(False)
-        self.message.setText(f"Exporting {len(seeds):,} images to {out}…")
+        painted = f" ({self.style_choice.description()})" if self.style_choice is not None else ""
+        self.message.setText(f"Exporting {len(seeds):,} images{painted} to {out}…")
         if self.settings is not None:
             self.settings.set_text("export/parent", str(out.parent))
 

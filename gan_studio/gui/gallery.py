@@ -1,7 +1,9 @@
 """The Gallery tab: pages of samples of a run's EMA generator, one per seed; a larger view on click
 (pixel-exact or smooth, fitted or at 1x, 2x, 4x); a full-screen viewer; copy, drag out or save a sample as a
 PNG that carries its seed, run and step; new seeds; favourites (kept in the run folder); a latent walk between
-two samples; and the same seeds drawn by each checkpoint, to compare the run over training.
+two samples; and the same seeds drawn by each checkpoint, to compare the run over training. A conditional model's
+gallery also chooses the style it paints (one, a blend, or each seed's own), and shows a style grid and a walk
+between styles (gan_studio.gui.style_panel); a run without styles shows none of it.
 
 Mouse and keys on a sample: double-click, Space, Enter or F11 open the full-screen viewer (gan_studio.gui.viewer);
 Ctrl+C copies the image, Ctrl+S saves it, F marks a favourite, dragging it out drops a PNG file; the context menu
@@ -43,6 +45,7 @@ from gan_studio.gui.gallery_model import GalleryDelegate, GalleryModel, Generato
 from gan_studio.gui.gallery_view import GalleryView
 from gan_studio.gui.imaging import FIT, ZOOMS, ImageView, zoom_name
 from gan_studio.gui.settings import Settings
+from gan_studio.gui.style_panel import GalleryStyles
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.widgets import label
 
@@ -55,7 +58,7 @@ ZOOM_BUTTON_STYLE = ("QToolButton { padding: 2px 8px; border: 1px solid #45474d;
                      "background: #2c2e33; } QToolButton:hover { background: #383a40; } "
                      "QToolButton:checked { background: #3a82d6; border-color: #2f6db5; color: white; }")
 
-class GalleryPanel(GallerySampleActions, QWidget):
+class GalleryPanel(GalleryStyles, GallerySampleActions, QWidget):
     status = Signal(str)
     export_requested = Signal()
     page_ready = Signal()  # every sample of the page is drawn (tests wait for it)
@@ -150,6 +153,8 @@ class GalleryPanel(GallerySampleActions, QWidget):
         bar.addWidget(self.pixel_exact)
         bar.addSpacing(8)
         bar.addWidget(self.zoom)
+        style_bar = self._build_style_controls()  # hidden unless the model has styles
+        style_bar.preview.set_pixel_exact(pixel_exact)
 
         # -------------------------------------------------------------------------------- body
         self.model = GalleryModel(self)
@@ -215,6 +220,7 @@ class GalleryPanel(GallerySampleActions, QWidget):
         dc.addWidget(self.large_caption)
         dc.addWidget(self.fav_button)
         dc.addWidget(self.interp_button)
+        dc.addWidget(self.style_walk_button)
         dc.addWidget(self.compare_button)
         tip = label("Double-click or Space: full screen. Drag a sample out to save it, or right-click it. "
                     "Ctrl-click a second sample to walk between the two. F marks a favourite; favourites are "
@@ -237,6 +243,7 @@ class GalleryPanel(GallerySampleActions, QWidget):
         bc = QVBoxLayout(body)
         bc.setContentsMargins(0, 0, 0, 0)
         bc.addLayout(bar)
+        bc.addWidget(style_bar)
         bc.addWidget(self.split, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -280,6 +287,8 @@ class GalleryPanel(GallerySampleActions, QWidget):
         from gan_studio.engine import RunDir
 
         run = RunDir.open(Path(run_dir))
+        if run.path != self.run_dir:
+            self._styles_closed()
         self.run_dir, self.device = run.path, device
         self.favourites = set(run.favourites())
         self.title.setText(run.path.name)
@@ -343,7 +352,8 @@ class GalleryPanel(GallerySampleActions, QWidget):
         generator = self.host.generator
         best = generator is not None and RunDir.is_best(generator.checkpoint)
         which = "best snapshot" if best else "EMA generator"
-        self.subtitle.setText(f"{which.capitalize()} at step {step:,} · each image is a function of its seed")
+        self._styles_loaded(generator)
+        self.subtitle.setText(f"{which[0].upper()}{which[1:]} at step {step:,} · each image is a function of its seed")
         self.go_page(self.page)
 
     @Slot(str)
@@ -368,13 +378,19 @@ class GalleryPanel(GallerySampleActions, QWidget):
         seeds = self.page_seeds(page)
         self.model.set_seeds(seeds, self.favourites)
         self._update_controls()
+        self._render_page(seeds)
+
+    def _render_page(self, seeds: list[int]) -> None:
+        """Draw ``seeds`` (the page on show) off the GUI thread; each picture replaces its item's when it comes."""
         if self.host.generator is None or not seeds:
             return
         self._generation += 1
         generation = self._generation
         if self._render_task is not None:
             self._render_task.cancel()
-        task = self.host.render(seeds)
+        style = self.style_vector()
+        self.model.set_show_styles(style is None)  # one style for all is said by the style bar, not every caption
+        task = self.host.render(seeds, style)
         task.done.connect(lambda result, g=generation: self._on_rendered(g, result))
         task.failed.connect(self._on_error)
         self._render_task = task
@@ -387,8 +403,8 @@ class GalleryPanel(GallerySampleActions, QWidget):
     def _on_rendered(self, generation: int, result: list) -> None:
         if generation != self._generation:
             return
-        for seed, image in result:
-            self.model.set_image(seed, image)
+        for seed, image, style in result:
+            self.model.set_image(seed, image, style)
         self._selection_changed()
         self.page_ready.emit()
 
@@ -418,6 +434,7 @@ class GalleryPanel(GallerySampleActions, QWidget):
             return
         self.delegate.pixel_exact = on
         self.large.set_pixel_exact(on)
+        self.style_bar.preview.set_pixel_exact(on)
         self.view.viewport().update()
         self.settings.set_json(KEY_PIXEL_EXACT, on)
 
@@ -452,7 +469,7 @@ class GalleryPanel(GallerySampleActions, QWidget):
         item = next((i for i in self.model.items if i.seed == seed), None)
         if item is not None and item.pixmap is not None:
             self.large.set_image(item.pixmap)
-            self.large_caption.setText(f"Seed {seed} · step {self.host.step:,}")
+            self.large_caption.setText(f"Seed {seed}{self._style_caption(seed)} · step {self.host.step:,}")
         elif item is None:
             self.large.set_image(None)
             self.large_caption.setText("")
@@ -503,6 +520,7 @@ class GalleryPanel(GallerySampleActions, QWidget):
         self.export_button.setEnabled(has_run)
         seed = self._current_seed()
         self.fav_button.setEnabled(seed is not None)
+        self.style_walk_button.setEnabled(has_run and seed is not None)
         self.fav_button.setText("★ Favourite" if seed in self.favourites else "☆ Mark as Favourite")
 
     # --------------------------------------------------------------------------------- dialogs
@@ -538,9 +556,11 @@ class GalleryPanel(GallerySampleActions, QWidget):
         return item if item is not None and item.image is not None else None
 
     def describe(self, seed: int) -> str:
-        """A sample's caption: its seed, the step that drew it and the run."""
+        """A sample's caption: its seed (and style), the step that drew it and the run."""
         run = f"  ·  {self.run_dir.name}" if self.run_dir is not None else ""
-        return f"Seed {seed}  ·  step {self.host.step:,}{run}"
+        item = self.model.item(seed)
+        style = f"  ·  {item.style}" if item is not None and item.style else ""
+        return f"Seed {seed}{style}  ·  step {self.host.step:,}{run}"
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt naming
         if obj is self.large and event.type() == QEvent.Type.MouseButtonDblClick and self.large.has_image():

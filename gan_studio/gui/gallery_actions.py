@@ -1,6 +1,9 @@
 """What a user does with one sample of the gallery: open it full screen, copy it, drag it out, save it, and the
 context menu that offers them. A mixin of GalleryPanel (gan_studio.gui.gallery), which owns the state these
-read: the model of samples, the open run, the generator host, the settings and the status signal."""
+read: the model of samples, the open run, the generator host, the settings and the status signal.
+
+A conditional model's sample carries its style (or blend) wherever it goes: in the file's name
+(seed_000005_monet.png) and in its PNG metadata ("style"), as exports write them."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 
 from gan_studio.errors import GanStudioError
 from gan_studio.gui.gallery_model import SeedRole
-from gan_studio.gui.gallery_view import drag_folder, write_sample
+from gan_studio.gui.gallery_view import drag_folder, sample_bytes, write_sample
 from gan_studio.gui.imaging import array_from_qimage
 from gan_studio.gui.tasks import Task
 
@@ -64,8 +67,17 @@ class GallerySampleActions:
         if item is None:
             self.status.emit("Select a sample (once it is drawn) to copy it")
             return False
-        QGuiApplication.clipboard().setImage(item.image)
-        self.status.emit(f"Copied seed {item.seed} ({item.image.width()} × {item.image.height()} px)")
+        if item.style and self.run_dir is not None:
+            # a styled sample also goes as a PNG file's bytes, whose metadata name its seed, run, step and style
+            mime = QMimeData()
+            mime.setImageData(item.image)
+            mime.setData("image/png", sample_bytes(array_from_qimage(item.image), item.seed, self.run_dir.name,
+                                                   self.host.step, style=item.style))
+            QGuiApplication.clipboard().setMimeData(mime)
+        else:
+            QGuiApplication.clipboard().setImage(item.image)
+        style = f", {item.style}" if item.style else ""
+        self.status.emit(f"Copied seed {item.seed}{style} ({item.image.width()} × {item.image.height()} px)")
         return True
 
     def drag_mime(self, seeds: list[int]) -> QMimeData | None:
@@ -79,7 +91,8 @@ class GallerySampleActions:
         try:
             folder = drag_folder()
             paths = [save_images(array_from_qimage(item.image)[None], [item.seed], folder, run_name=self.run_dir.name,
-                                 step=self.host.step, overwrite=True)[0] for item in items]
+                                 step=self.host.step, overwrite=True, styles=[item.style] if item.style else None)[0]
+                     for item in items]
         except (GanStudioError, OSError) as e:
             self.status.emit(f"Could not prepare the image to drag: {e}")
             return None
@@ -100,8 +113,8 @@ class GallerySampleActions:
         return Path(dialog.selectedFiles()[0])
 
     def save_image_as(self, seed: int | None = None) -> Task | None:
-        """Save the sample (full resolution) where the user says, with its seed, run and step in the file; the
-        writing runs on the work pool and is atomic. Returns the task, or None when nothing is written."""
+        """Save the sample (full resolution) where the user says, with its seed, run, step (and style) in the file;
+        the writing runs on the work pool and is atomic. Returns the task, or None when nothing is written."""
         item = self._sample(seed)
         if item is None or self.run_dir is None:
             self.status.emit("Select a sample (once it is drawn) to save it")
@@ -110,7 +123,9 @@ class GallerySampleActions:
                       QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or Path.home())
         if not folder.is_dir():
             folder = Path.home()
-        path = self.ask_save_path(folder / f"{self.run_dir.name}-seed_{item.seed:06d}.png")
+        from gan_studio.export import image_name
+
+        path = self.ask_save_path(folder / f"{self.run_dir.name}-{image_name(item.seed, 'png', item.style)}")
         if path is None:
             return None
         path = Path(path)
@@ -121,7 +136,8 @@ class GallerySampleActions:
                 return None
         self.settings.set_text(KEY_SAVE_FOLDER, str(path.parent))
         array, seed, run_name, step = array_from_qimage(item.image), item.seed, self.run_dir.name, self.host.step
-        task = Task(lambda progress: write_sample(array, seed, run_name, step, path), "work", self)
+        style = item.style
+        task = Task(lambda progress: write_sample(array, seed, run_name, step, path, style), "work", self)
         task.done.connect(lambda p: self.status.emit(f"Saved seed {seed} as {p}"))
         task.failed.connect(lambda m: self.status.emit(f"Could not save the image: {m}"))
         self._save_task = task.start()
@@ -149,6 +165,14 @@ class GallerySampleActions:
         fav = seed in self.favourites
         a = menu.addAction(("Remove from Favourites" if fav else "Mark as Favourite") + "\tF")
         a.triggered.connect(lambda: self.toggle_favourite(seed))
+        if self.style_names():  # a conditional model: this seed in each style
+            menu.addSeparator()
+            a = menu.addAction("Walk Between Styles…")
+            a.setToolTip("This seed walking from style to style, saved as an animated GIF")
+            a.triggered.connect(lambda: self.walk_styles(seed))
+            a = menu.addAction("Style Grid…")
+            a.setToolTip("This seed and the page's next ones in every style")
+            a.triggered.connect(lambda: self.show_style_grid([seed]))
         return menu
 
     @Slot(QPoint)

@@ -4,7 +4,6 @@ run's sample grids over training on a timeline)."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -33,42 +32,35 @@ FRAMES = 24
 FRAME_MS = 90  # how long each frame of the walk shows, in the dialog and in its GIF
 
 
-def gif_frames(images: list[np.ndarray], pixel_exact: bool):
+def gif_frames(images: list[np.ndarray], pixel_exact: bool, bounce: bool = True):
     """The walk's frames (uint8 H x W x C) as RGB pictures for a GIF, played there and back as the dialog plays
-    them. Their long side is brought within the export's GIF sizes: by a whole factor, nearest neighbour, when
-    ``pixel_exact`` (sharp pixels), else smoothly as exported GIFs are."""
-    from PIL import Image
+    them (only forth with ``bounce`` off: a walk that loops by itself). Their long side is brought within the
+    export's GIF sizes: by a whole factor, nearest neighbour, when ``pixel_exact`` (sharp pixels), else smoothly as
+    exported GIFs are."""
+    from gan_studio.export import gif_pictures
 
-    from gan_studio.export import GIF_MAX, GIF_MIN, LANCZOS
-
-    h, w = images[0].shape[:2]
-    native = max(h, w)
-    if pixel_exact and native < GIF_MIN:
-        factor = max(1, min(math.ceil(GIF_MIN / native), GIF_MAX // native))
-        size, resample = (w * factor, h * factor), Image.Resampling.NEAREST
-    else:
-        side = min(max(native, GIF_MIN), GIF_MAX)
-        size, resample = (max(1, round(w * side / native)), max(1, round(h * side / native))), LANCZOS
-    frames = []
-    for a in images:
-        pil = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).convert("RGB")
-        frames.append(pil if pil.size == size else pil.resize(size, resample))
-    return frames + frames[-2:0:-1]
+    frames = gif_pictures(images, pixel_exact)
+    return frames + frames[-2:0:-1] if bounce else frames
 
 
-class InterpolationDialog(QDialog):
-    def __init__(self, host, seed_a: int, seed_b: int, parent: QWidget | None = None, pixel_exact: bool = False,
-                 folder: Path | None = None) -> None:
+class WalkDialog(QDialog):
+    """An animation of generated frames: played (there and back, or round and round), scrubbed with a slider and
+    saved as a looping animated GIF. ``start`` gives it the task that draws the frames ([QImage])."""
+
+    def __init__(self, title: str, start_text: str, end_text: str, note: str, gif_name: str,
+                 parent: QWidget | None = None, pixel_exact: bool = False, folder: Path | None = None,
+                 bounce: bool = True, placeholder: str = "Walking from one sample to the other…") -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Latent walk: seed {seed_a} → seed {seed_b}")
+        self.setWindowTitle(title)
         self.resize(560, 620)
-        self.seeds = (seed_a, seed_b)
+        self.gif_name, self.bounce = gif_name, bounce
         self.folder = Path(folder) if folder is not None else Path.home()
         self.images: list[QImage] = []  # the generator's frames at full resolution
         self.frames: list[QPixmap] = []
         self.index, self.direction = 0, 1
         self.gif_task: Task | None = None
-        self.view = ImageView("Walking from one sample to the other…")
+        self.task: Task | None = None
+        self.view = ImageView(placeholder)
         self.view.set_pixel_exact(pixel_exact)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, FRAMES - 1)
@@ -79,17 +71,17 @@ class InterpolationDialog(QDialog):
         self.play.clicked.connect(self._toggle)
         self.save_gif_button = QPushButton("Save GIF…")
         self.save_gif_button.setEnabled(False)
-        self.save_gif_button.setToolTip("Save the walk as a looping animated GIF (there and back)")
+        self.save_gif_button.setToolTip("Save the walk as a looping animated GIF" +
+                                        (" (there and back)" if bounce else ""))
         self.save_gif_button.clicked.connect(lambda: self.save_gif())
         self.saved = label("", "hint")
         self.saved.setWordWrap(True)
-        note = label("Spherical interpolation between the two noise vectors: every frame is a picture the "
-                     "generator could have drawn.", "hint")
-        note.setWordWrap(True)
+        self.note = label(note, "hint")
+        self.note.setWordWrap(True)
         row = QHBoxLayout()
-        row.addWidget(label(f"seed {seed_a}", "hint"))
+        row.addWidget(label(start_text, "hint"))
         row.addWidget(self.slider, 1)
-        row.addWidget(label(f"seed {seed_b}", "hint"))
+        row.addWidget(label(end_text, "hint"))
         row.addWidget(self.play)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.addButton(self.save_gif_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -97,30 +89,38 @@ class InterpolationDialog(QDialog):
         col = QVBoxLayout(self)
         col.addWidget(self.view, 1)
         col.addLayout(row)
-        col.addWidget(note)
+        col.addWidget(self.note)
         col.addWidget(self.saved)
         col.addWidget(close)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
-        self.task: Task = host.interpolate(seed_a, seed_b, FRAMES)
-        self.task.done.connect(self._on_frames)
-        self.task.failed.connect(lambda m: self.view.set_image(None, m))
+
+    def start(self, task: Task) -> Task:
+        """Show the frames ``task`` draws (its result: [QImage]) once they arrive."""
+        self.task = task
+        task.done.connect(self._on_frames)
+        task.failed.connect(lambda m: self.view.set_image(None, m))
+        return task
 
     @Slot(object)
     def _on_frames(self, images: list[QImage]) -> None:
         self.images = list(images)
         self.frames = [QPixmap.fromImage(im) for im in images]  # the view scales them (pixel-exact or smooth)
+        self.slider.setRange(0, max(len(self.frames) - 1, 0))
         self.slider.setEnabled(True)
         self.play.setEnabled(True)
         self.save_gif_button.setEnabled(True)
         self._show(0)
         self.timer.start()
 
+    def caption(self, i: int) -> str:
+        return f"frame {i + 1} of {len(self.frames)}"
+
     def _show(self, i: int) -> None:
         if self.frames:
             self.index = i
-            self.view.set_image(self.frames[i], f"frame {i + 1} of {len(self.frames)}")
+            self.view.set_image(self.frames[i], self.caption(i))
             if self.slider.value() != i:
                 self.slider.blockSignals(True)
                 self.slider.setValue(i)
@@ -128,7 +128,9 @@ class InterpolationDialog(QDialog):
 
     def _tick(self) -> None:
         i = self.index + self.direction
-        if i < 0 or i >= len(self.frames):
+        if not self.bounce:
+            i %= max(len(self.frames), 1)
+        elif i < 0 or i >= len(self.frames):
             self.direction = -self.direction
             i = self.index + self.direction
         self._show(max(0, min(i, len(self.frames) - 1)))
@@ -144,20 +146,26 @@ class InterpolationDialog(QDialog):
     def ask_gif_path(self, suggested: Path) -> Path | None:
         """Ask where to save the GIF (Qt's save dialog, which asks before replacing a file); None if cancelled.
         Tests replace this method."""
-        dialog = QFileDialog(self, "Save Latent Walk as GIF", str(suggested), "GIF animation (*.gif)")
+        dialog = QFileDialog(self, "Save Walk as GIF", str(suggested), "GIF animation (*.gif)")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("gif")
         if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
             return None
         return Path(dialog.selectedFiles()[0])
 
+    @staticmethod
+    def write_gif(path: Path, arrays: list[np.ndarray], pixel_exact: bool, bounce: bool) -> Path:
+        """Write the frames as a GIF at ``path`` (on a pool thread)."""
+        from gan_studio.export import save_gif
+
+        return save_gif(path, gif_frames(arrays, pixel_exact, bounce), FRAME_MS)
+
     def save_gif(self) -> Task | None:
         """Write the walk as a looping animated GIF (on the work pool, atomically); the task, or None."""
         if not self.images:
             return None
-        a, b = self.seeds
         folder = self.folder if self.folder.is_dir() else Path.home()
-        path = self.ask_gif_path(folder / f"latent_walk_seed_{a}_to_{b}.gif")
+        path = self.ask_gif_path(folder / self.gif_name)
         if path is None:
             return None
         path = Path(path)
@@ -167,14 +175,13 @@ class InterpolationDialog(QDialog):
                 self.saved.setText(f"{path} already exists; not replaced")
                 return None
         arrays = [array_from_qimage(im) for im in self.images]
-        pixel_exact = self.view.pixel_exact()
+        pixel_exact, bounce, write = self.view.pixel_exact(), self.bounce, self.write_gif
 
         def job(progress):
             from gan_studio.errors import GanStudioError
-            from gan_studio.export import save_gif
 
             try:
-                return save_gif(path, gif_frames(arrays, pixel_exact), FRAME_MS)
+                return write(path, arrays, pixel_exact, bounce)
             except OSError as e:
                 raise GanStudioError(f"could not write {path}: {e.strerror or e}") from None
 
@@ -189,8 +196,22 @@ class InterpolationDialog(QDialog):
 
     def done(self, result: int) -> None:
         self.timer.stop()
-        self.task.cancel()
+        if self.task is not None:
+            self.task.cancel()
         super().done(result)
+
+
+class InterpolationDialog(WalkDialog):
+    """A latent walk between two samples: spherical interpolation of their noise, played there and back."""
+
+    def __init__(self, host, seed_a: int, seed_b: int, parent: QWidget | None = None, pixel_exact: bool = False,
+                 folder: Path | None = None) -> None:
+        super().__init__(f"Latent walk: seed {seed_a} → seed {seed_b}", f"seed {seed_a}", f"seed {seed_b}",
+                         "Spherical interpolation between the two noise vectors: every frame is a picture the "
+                         "generator could have drawn.", f"latent_walk_seed_{seed_a}_to_{seed_b}.gif", parent,
+                         pixel_exact, folder)
+        self.seeds = (seed_a, seed_b)
+        self.start(host.interpolate(seed_a, seed_b, FRAMES))
 
 
 class CompareDialog(QDialog):

@@ -1,14 +1,15 @@
 """The gallery's model/view parts: one item per seed (its picture arrives when generated; it can be dragged out
-as a PNG), a delegate that draws the picture (pixel-exact or smooth), its seed and a favourite star, and the host
-of a run's generator, which draws pictures on the 'gallery' pool (one job at a time, so the generator is never
-used by two threads at once)."""
+as a PNG), a delegate that draws the picture (pixel-exact or smooth), its seed (and a conditional model's style)
+and a favourite star, and the host of a run's generator, which draws pictures on the 'gallery' pool (one job at a
+time, so the generator is never used by two threads at once)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractListModel,
     QMimeData,
@@ -21,7 +22,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from gan_studio.gui.imaging import draw_pixmap, fit_factor, qimage_from_array
@@ -38,6 +39,11 @@ class GalleryItem:
     pixmap: QPixmap | None = None
     favourite: bool = False
     image: QImage | None = None  # the generator's pixels at full resolution (copied, dragged and saved)
+    style: str = ""  # a conditional model's style (or blend) of the picture ('monet', 'monet60-song40'); '' without
+
+    def caption(self, style: bool = True) -> str:
+        """'seed 5', or with its ``style`` (when it has one) 'seed 5 · monet'."""
+        return f"seed {self.seed} · {self.style}" if style and self.style else f"seed {self.seed}"
 
 
 class GalleryModel(QAbstractListModel):
@@ -46,6 +52,8 @@ class GalleryModel(QAbstractListModel):
         self.items: list[GalleryItem] = []
         # seeds -> the QMimeData a drag of them carries (set by the panel, which knows the run and step)
         self.mime_source: Callable[[list[int]], QMimeData | None] | None = None
+        # the captions name each picture's style: when the seeds have their own (one style for all is said once)
+        self.show_styles = True
 
     def set_seeds(self, seeds: Sequence[int], favourites: set[int]) -> None:
         self.beginResetModel()
@@ -55,17 +63,24 @@ class GalleryModel(QAbstractListModel):
     def seeds(self) -> list[int]:
         return [i.seed for i in self.items]
 
-    def set_image(self, seed: int, image: QImage) -> None:
-        """The picture of ``seed`` arrived (GUI thread: its QPixmap is made here)."""
-        self.set_pixmap(seed, QPixmap.fromImage(image), image)
+    def set_image(self, seed: int, image: QImage, style: str = "") -> None:
+        """The picture of ``seed`` arrived (GUI thread: its QPixmap is made here), in ``style`` (a label)."""
+        self.set_pixmap(seed, QPixmap.fromImage(image), image, style)
 
-    def set_pixmap(self, seed: int, pixmap: QPixmap, image: QImage | None = None) -> None:
+    def set_pixmap(self, seed: int, pixmap: QPixmap, image: QImage | None = None, style: str = "") -> None:
         for row, item in enumerate(self.items):
             if item.seed == seed:
                 item.pixmap = pixmap
                 item.image = image if image is not None else pixmap.toImage()
+                item.style = style
                 idx = self.index(row)
-                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.DisplayRole])
+
+    def set_show_styles(self, on: bool) -> None:
+        if on != self.show_styles:
+            self.show_styles = on
+            if self.items:
+                self.dataChanged.emit(self.index(0), self.index(len(self.items) - 1), [Qt.ItemDataRole.DisplayRole])
 
     def set_favourite(self, seed: int, favourite: bool) -> None:
         for row, item in enumerate(self.items):
@@ -114,9 +129,10 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return item.pixmap
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"seed {item.seed}"
+            return item.caption(self.show_styles)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"Seed {item.seed}" + (" ★ favourite" if item.favourite else "") + \
+            style = f" in the style {item.style}" if item.style else ""
+            return f"Seed {item.seed}{style}" + (" ★ favourite" if item.favourite else "") + \
                 "\nClick to enlarge; double-click or Space for full screen; drag out to save the PNG;" \
                 "\nF marks a favourite; Ctrl-click a second one to walk between the two"
         if role == SeedRole:
@@ -176,12 +192,13 @@ class GalleryDelegate(QStyledItemDelegate):
             p.setBrush(QColor("#2c2e33"))
             p.setPen(Qt.PenStyle.NoPen)
             p.drawRoundedRect(QRectF(img), 4, 4)
-        seed = index.data(SeedRole)
         p.setPen(pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText))
         f = QFont(option.font)
         f.setPointSizeF(max(7.5, f.pointSizeF() - 1))
         p.setFont(f)
-        p.drawText(QRect(r.x(), img.bottom() + 3, r.width(), 18), Qt.AlignmentFlag.AlignHCenter, f"seed {seed}")
+        text = QFontMetrics(f).elidedText(str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideRight,
+                                          r.width() - 4)
+        p.drawText(QRect(r.x(), img.bottom() + 3, r.width(), 18), Qt.AlignmentFlag.AlignHCenter, text)
         if index.data(FavouriteRole):
             star = star_path(QPointF(img.right() - 11, img.top() + 11), 9)
             p.setPen(QColor(0, 0, 0, 160))
@@ -232,20 +249,29 @@ class GeneratorHost(QObject):
         self.noise_kind = generator.config.model.noise
         self.loaded.emit(generator.step)
 
-    def render(self, seeds: Sequence[int]) -> Task:
-        """A task whose result is [(seed, QImage)]; the QImages are made on the pool thread."""
+    def render(self, seeds: Sequence[int], style: np.ndarray | None = None) -> Task:
+        """A task whose result is [(seed, QImage, style label)]; the QImages are made on the pool thread. A
+        conditional model draws ``style`` (a vector over its styles), else each seed's own style; the label is
+        '' without styles."""
         generator, seeds = self.generator, list(seeds)
 
         def job(progress):
             out = []
             for i in range(0, len(seeds), 16):
                 chunk = seeds[i:i + 16]
-                for s, im in zip(chunk, generator.images(chunk)):
-                    out.append((s, qimage_from_array(im)))
+                labels = generator.style_labels(chunk, style)
+                for s, im, label in zip(chunk, generator.images(chunk, style=style), labels):
+                    out.append((s, qimage_from_array(im), label))
                 progress(len(out), len(seeds))
             return out
 
         return Task(job, "gallery", self).start()
+
+    def submit(self, work: Callable[[Any, Callable[[int, int], None]], Any]) -> Task:
+        """A task running ``work(generator, progress)`` on the gallery pool (never beside another use of the
+        generator); its result is what ``work`` returns (QImages, never QPixmaps)."""
+        generator = self.generator
+        return Task(lambda progress: work(generator, progress), "gallery", self).start()
 
     def interpolate(self, seed_a: int, seed_b: int, frames: int = 24) -> Task:
         """A task whose result is [QImage] walking from seed_a to seed_b (slerp for normal noise)."""

@@ -31,18 +31,27 @@ def drag_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="", dir=_drag_root))
 
 
-def write_sample(array: np.ndarray, seed: int, run_name: str, step: int, path: Path) -> Path:
-    """One sample (uint8 H x W x C) as ``path``: PNG, or JPEG for a .jpg/.jpeg name, with its seed, run and step in
-    the file's metadata exactly as exports write them (gan_studio.export.save_images); written atomically, so a
-    failure never leaves a half-written file under that name."""
+def sample_bytes(array: np.ndarray, seed: int, run_name: str, step: int, fmt: str = "png", style: str = "") -> bytes:
+    """One sample (uint8 H x W x C) as the bytes of a PNG (or JPEG) file with its seed, run, step and a conditional
+    model's ``style`` in its metadata, exactly as exports write them (gan_studio.export.save_images)."""
     from gan_studio.export import save_images
+
+    with tempfile.TemporaryDirectory(prefix="gan-studio-save-") as tmp:
+        [written] = save_images(array[None], [seed], Path(tmp), run_name=run_name, step=step, fmt=fmt,
+                                styles=[style] if style else None)
+        return written.read_bytes()
+
+
+def write_sample(array: np.ndarray, seed: int, run_name: str, step: int, path: Path, style: str = "") -> Path:
+    """One sample (uint8 H x W x C) as ``path``: PNG, or JPEG for a .jpg/.jpeg name, with its seed, run and step
+    (and a conditional model's ``style``) in the file's metadata exactly as exports write them
+    (gan_studio.export.save_images); written atomically, so a failure never leaves a half-written file under that
+    name."""
     from gan_studio.fileio import atomic_save
 
     path = Path(path)
     fmt = "jpg" if path.suffix.lower() in (".jpg", ".jpeg") else "png"
-    with tempfile.TemporaryDirectory(prefix="gan-studio-save-") as tmp:
-        [written] = save_images(array[None], [seed], Path(tmp), run_name=run_name, step=step, fmt=fmt)
-        data = written.read_bytes()
+    data = sample_bytes(array, seed, run_name, step, fmt, style)
     try:
         atomic_save(path, lambda f: f.write(data))
     except OSError as e:

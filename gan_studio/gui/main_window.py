@@ -392,9 +392,11 @@ class MainWindow(QMainWindow):
         favourites = self.gallery.favourites_of(run_dir)
         native = self._native_size(run_dir)
         # the checkpoint picked in the gallery, when it shows this run
-        checkpoint = self.gallery.chosen_checkpoint() if self.gallery.current_run() == run_dir else None
+        shown = self.gallery.current_run() == run_dir
+        checkpoint = self.gallery.chosen_checkpoint() if shown else None
+        style = self.gallery.style_vector() if shown else None  # the style (or blend) the gallery shows
         self.export_dialog = ExportDialog(run_dir, favourites, native, self.settings, self._gallery_device(),
-                                          checkpoint, self)
+                                          checkpoint, self, style=style)
         self.export_dialog.exported.connect(
             lambda r: self.show_status(f"Exported {len(r.files):,} files to {r.out}"))
         self.export_dialog.show()

@@ -177,3 +177,19 @@ def test_a_resumed_run_shows_its_own_styles_locked(qtbot):
     plain.data.source = "/data/one"
     form.set_resume(plain, 200, "20240101-120000-fastgan-one")
     assert not form.styles_line.isVisibleTo(form)
+
+
+def test_training_started_from_the_app_on_style_folders_is_conditional(window, qtbot, painters):
+    import json
+
+    from gui_helpers import start_small_training
+
+    t = start_small_training(window, qtbot, painters)  # the form untouched but for a small size and length
+    run_dir = t.run_dir
+    assert run_dir is not None
+    with qtbot.waitSignal(t.run_ended, timeout=60000):
+        t.stop()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["data"]["styles"] == "auto"
+    assert config["model"]["styles"] == sorted(config["model"]["styles"]) and len(config["model"]["styles"]) == 3
+    assert set(json.loads((run_dir / "run.json").read_text())["styles"]) == set(config["model"]["styles"])
