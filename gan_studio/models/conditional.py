@@ -64,7 +64,11 @@ def sequential(n_styles: int, *layers: nn.Module) -> nn.Sequential:
 
 
 class Projection(nn.Module):
-    """The projection discriminator's class term: <embed(y), mean over positions of h> for features h (N, C, H, W)."""
+    """The projection discriminator's class term: <embed(y), sum over positions of h> for features h (N, C, H, W).
+
+    Summed, as Miyato & Koyama pool for both terms: a mean over the 4x4 grid made the term 16 times weaker than
+    that, and a 30-minute run on three traditions learnt styles that its own style meter could barely tell apart
+    (benchmarks/README.md, "Many painters, one model")."""
 
     def __init__(self, channels: int, n_styles: int, spectral: bool = False) -> None:
         super().__init__()
@@ -77,7 +81,7 @@ class Projection(nn.Module):
         if y is None:  # no style given (the speed probe): D's unconditional part alone
             return h.new_zeros(h.shape[0]).float()
         e = self.embed(style_input(y, self.n_styles, h.shape[0], h))  # (N, C)
-        return (h.float().mean((2, 3)) * e.float()).sum(1)  # (N,)
+        return (h.float().sum((2, 3)) * e.float()).sum(1)  # (N,)
 
 
 def n_styles_of(styles: list[str]) -> int:
