@@ -41,7 +41,7 @@ FLOORS = [
     {"defaults"},  # the one defaults policy: a data summary -> a RunConfig
     {"models"},  # the networks (torch)
     {"engine"},  # training, checkpoints, the run folder, sampling, metrics
-    {"export", "model_export"},  # galleries from a run; its generator as an ONNX / TorchScript file
+    {"export", "model_export", "style_sheets"},  # galleries, style grids and walks; the generator as a file
     {"gui"},  # the desktop app (the only Qt)
     {"cli", "__main__"},  # the command line, which also launches the app
 ]

@@ -315,10 +315,10 @@ def test_a_batch_that_does_not_fit_is_found_eagerly_and_compiled_once(landscapes
     trainer = Trainer.new(small_config(landscapes32, steps=4, compile="on"), out=tmp_path / "run")
     real_forward = trainer.G.forward
 
-    def forward(z):  # a training batch of 8 does not fit in "memory"
+    def forward(z, y=None):  # a training batch of 8 does not fit in "memory"
         if z.shape[0] >= 8:
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real_forward(z)
+        return real_forward(z, y)
 
     monkeypatch.setattr(trainer.G, "forward", forward)
     events = list(trainer.run())

@@ -253,6 +253,8 @@ def test_saved_dragged_and_copied_samples_carry_their_style(window, qtbot, style
     assert data.hasImage()
     with Image.open(io.BytesIO(bytes(data.data("image/png")))) as im:
         assert im.text["style"] == "song" and np.array_equal(np.asarray(im), source)
+    # the offscreen platform crashes at interpreter exit if the clipboard still owns our QMimeData
+    QApplication.clipboard().clear()
 
     menu = g.show_context_menu(g.view.visualRect(g.model.index(SEED)).center())
     texts = [a.text().split("\t")[0] for a in menu.actions() if not a.isSeparator()]
