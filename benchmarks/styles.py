@@ -107,13 +107,13 @@ def main() -> int:
         n = int((labels == s).sum())
         row: dict = {"style": name, "n": n, "cond": [], "single": [], "run_single": singles.get(name)}
         samples = None
+        single = load_generator(Path(singles[name]), which=args.which) if name in singles else None
         for r in range(args.repeats):
             seeds = list(range(r * n, (r + 1) * n))
             images = cond.images(seeds, style=one_hot(s, len(names)))
             samples = images if samples is None else samples
             row["cond"].append(referee(folder, images, args.res))
-            if name in singles:
-                single = load_generator(Path(singles[name]), which=args.which)
+            if single is not None:
                 row["single"].append(referee(folder, single.images(seeds), args.res))
         row["cond_swd"] = float(np.mean([f["swd_mean"] for f in row["cond"]]))
         if row["single"]:

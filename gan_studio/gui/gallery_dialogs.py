@@ -43,6 +43,19 @@ def gif_frames(images: list[np.ndarray], pixel_exact: bool, bounce: bool = True)
     return frames + frames[-2:0:-1] if bounce else frames
 
 
+def reset_seed_grid(grid: QGridLayout, seeds: list[int]) -> None:
+    """Empty ``grid`` and head its columns 1.. with the seeds: the frame of a sheet whose rows are checkpoints or
+    styles (column 0 holds each row's name)."""
+    while grid.count():
+        w = grid.takeAt(0).widget()
+        if w is not None:
+            w.deleteLater()
+    for c, seed in enumerate(seeds):
+        head = label(f"seed {seed}", "hint")
+        head.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        grid.addWidget(head, 0, c + 1)
+
+
 class WalkDialog(QDialog):
     """An animation of generated frames: played (there and back, or round and round), scrubbed with a slider and
     saved as a looping animated GIF. ``start`` gives it the task that draws the frames ([QImage])."""
@@ -279,14 +292,7 @@ class CompareDialog(QDialog):
 
     @Slot(object)
     def _on_rows(self, rows: list) -> None:
-        while self.grid.count():
-            w = self.grid.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
-        for c, seed in enumerate(self.seeds):
-            head = label(f"seed {seed}", "hint")
-            head.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.grid.addWidget(head, 0, c + 1)
+        reset_seed_grid(self.grid, self.seeds)
         for r, (name, images) in enumerate(rows, 1):
             self.grid.addWidget(label(name, "subheading"), r, 0)
             for c, image in enumerate(images):

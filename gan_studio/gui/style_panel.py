@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from gan_studio.gui.gallery_actions import KEY_SAVE_FOLDER
-from gan_studio.gui.gallery_dialogs import FRAME_MS, WalkDialog
+from gan_studio.gui.gallery_dialogs import FRAME_MS, WalkDialog, reset_seed_grid
 from gan_studio.gui.imaging import ImageView, fit_factor, qimage_from_array, scaled_pixmap
 from gan_studio.gui.tasks import Task
 from gan_studio.gui.widgets import label, set_tip
@@ -387,14 +387,7 @@ class StyleGridDialog(QDialog):
     @Slot(object)
     def _on_cells(self, result) -> None:
         self.labels, self.cells, images = result
-        while self.grid.count():
-            w = self.grid.takeAt(0).widget()
-            if w is not None:
-                w.deleteLater()
-        for c, seed in enumerate(self.seeds):
-            head = label(f"seed {seed}", "hint")
-            head.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.grid.addWidget(head, 0, c + 1)
+        reset_seed_grid(self.grid, self.seeds)
         for r, (name, row) in enumerate(zip(self.labels, images)):
             title = label(name, "subheading")
             title.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
