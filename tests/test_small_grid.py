@@ -85,17 +85,31 @@ def test_layers_keep_torchs_parameters_and_take_the_route_only_on_small_maps(pol
     assert len(calls) == 1
 
 
-def test_auto_policy_needs_bf16_on_an_amx_cpu(policy, monkeypatch):
+def test_auto_policy_takes_the_route_in_bf16_on_any_cpu(policy):
     policy("auto")
     x = torch.randn(2, 8, 4, 4)
-    for amx in (False, True):
-        monkeypatch.setattr(small_grid, "HAS_AMX", amx)
-        assert not small_grid._route(x, 16)  # float32: oneDNN's kernels are fine
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            assert small_grid._route(x, 16) is amx
-            assert not small_grid._route(x, 64)
+    assert not small_grid._route(x, 16)  # float32: not measured better, oneDNN's kernels stay
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert small_grid._route(x, 16)
+        assert not small_grid._route(x, 64)  # 8x8 maps and larger stay with oneDNN
+    policy("off")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not small_grid._route(x, 16)
     with pytest.raises(ValueError):
         small_grid.set_policy("sometimes")
+
+
+def test_the_probe_measures_against_the_small_grid_default_in_bf16():
+    from gan_studio.config import RunConfig
+    from gan_studio.engine import routes
+
+    cfg = RunConfig()
+    cfg.model.name = "dcgan"
+    bf16 = routes.Route("bfloat16", True, "auto", "off", "default", "")
+    assert routes.candidate_grid(cfg, {}, bf16)[2] == ["on", "off"]  # the first is the baseline to beat by 3%
+    fp32 = routes.Route("float32", True, "auto", "off", "default", "")
+    assert routes.candidate_grid(cfg, {}, fp32)[2] == ["off", "on"]
+    assert routes.candidate_grid(cfg, {"small_grid": "off"}, bf16)[2] == ["off"]
 
 
 def test_spectral_norm_and_transposed_layers_as_modules(policy):

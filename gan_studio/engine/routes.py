@@ -13,7 +13,7 @@ doctor`` shows what is known.
 What the user sets still wins: ``--amp`` fixes the precision, ``GAN_STUDIO_SMALL_GRID`` the small-grid policy and
 ``--compile on|off`` compiling; the probe then chooses among what is left. A run too short to repay the probe
 (under ``PROBE_MIN_STEPS`` steps or ``PROBE_MIN_SECONDS`` of training) keeps the unmeasured default (bfloat16 where
-the CPU has native bfloat16 instructions, channels-last, small-grid on AMX CPUs) unless the cache already knows
+the CPU has native bfloat16 instructions, channels-last, small-grid on in bfloat16) unless the cache already knows
 better. Compiling cannot be measured in seconds (a first compile takes 30-90 s on a laptop CPU): a CPU run with
 ``--compile auto`` compiles only when it is long enough that the compile costs at most ``COMPILE_SHARE`` of it, and
 then as a trial (``engine/step_guard.py``): the compiled steps are timed against the eager ones and the faster
@@ -50,7 +50,7 @@ PRUNE_ABOVE = 1.15  # ... from the third on only candidates within 15% of the be
 COMPILE_GUESS_SECONDS = 120.0  # a first compile's cost before one was measured here (28-83 s on a 2-core Zen 5)
 COMPILE_SHARE = 0.05  # compile (as a trial) only when that cost is at most this share of the run
 CACHE_FILE = "routes.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the small-grid route became the bfloat16 default on every CPU (measured again against it)
 
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 AMP_TO_PRECISION = {"off": "float32", "bf16": "bfloat16", "fp16": "float16"}
@@ -184,7 +184,7 @@ def record_compile(key: str, compile_seconds: float, eager_step: float, compiled
 # ------------------------------------------------------------------------------------------- the choice
 def default_cpu_route(config: RunConfig) -> Route:
     """The unmeasured default: bfloat16 where the CPU has native bfloat16 instructions, channels-last for the
-    convolutional families, the small-grid policy 'auto' (on with AMX)."""
+    convolutional families, the small-grid policy 'auto' (on in bfloat16)."""
     from gan_studio.engine.device import cpu_has_native_bf16
 
     conv = family(config.model.name).convolutional
@@ -310,16 +310,10 @@ def candidate_grid(config: RunConfig, fixed: dict[str, str], default: Route) -> 
     precisions = [fixed["precision"]] if "precision" in fixed else \
         [default.precision] + [p for p in ("float32", "bfloat16") if p != default.precision]
     layouts = [True, False] if conv else [False]
-    default_sg = "on" if default.small_grid == "auto" and _amx() and default.precision == "bfloat16" else "off"
+    default_sg = "on" if default.small_grid == "auto" and default.precision == "bfloat16" else "off"
     grids = [fixed["small_grid"]] if "small_grid" in fixed else \
         ([default_sg, "on" if default_sg == "off" else "off"] if conv else ["off"])
     return precisions, layouts, grids
-
-
-def _amx() -> bool:
-    from gan_studio.models import small_grid
-
-    return small_grid.HAS_AMX
 
 
 def probe_route(config: RunConfig, shape: tuple[int, int, int], fixed: dict[str, str],

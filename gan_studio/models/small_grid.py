@@ -1,17 +1,21 @@
 """Convolutions on small grids (4x4 maps and the like) as one matrix product each, where oneDNN is slow at them.
 
-On CPUs with AMX, oneDNN's bfloat16 kernels handle the large maps of a GAN well but the layers that meet the
-base grid poorly: measured on a 2-core Xeon with AMX (forward + backward, batch 64, bf16, channels-last), DCGAN's
-256 -> 512 convolution onto a 4x4 map takes 38 ms, 2.7x the same arithmetic on a 16x16 map, mostly in its
-weight gradient; the transposed convolution out of the 4x4 grid is the same. Written as patches times weights
-(im2col), each of these is a single large GEMM, which AMX runs near its peak: 13-15 ms. From 8x8 maps up
-oneDNN's direct kernels win, so only layers whose small map (a convolution's output, a transposed convolution's
-input) has at most ``SMALL_GRID`` positions take this route.
+oneDNN's bfloat16 kernels handle the large maps of a GAN well but the layers that meet the base grid poorly:
+measured on a 2-core Xeon with AMX (forward + backward, batch 64, bf16, channels-last), DCGAN's 256 -> 512
+convolution onto a 4x4 map takes 38 ms, 2.7x the same arithmetic on a 16x16 map, mostly in its weight gradient;
+the transposed convolution out of the 4x4 grid is the same. Written as patches times weights (im2col), each of
+these is a single large GEMM, which runs near the matrix unit's peak: 13-15 ms there. On a 2-core Zen 5 (no AMX)
+the same two layers take 24 -> 17 ms; its 8x8 maps are a draw (17 vs 18 ms) and 16x16 maps lose (18 vs 28 ms).
+So only layers whose small map (a convolution's output, a transposed convolution's input) has at most
+``SMALL_GRID`` positions take this route.
 
 ``Conv2d`` and ``ConvTranspose2d`` are drop-in subclasses of torch's, with the same parameters and state-dict keys
 (checkpoints move freely between machines that take the route and machines that don't). The route is taken on
-the CPU only, when the layer computes in bfloat16, on CPUs with AMX (``policy 'auto'``); ``set_policy('on')``
-forces it (tests, benchmarks), ``'off'`` or ``GAN_STUDIO_SMALL_GRID=off`` disables it.
+the CPU only, when the layer computes in bfloat16 (``policy 'auto'``): whole training steps, route on against off,
+were faster with it on every CPU measured (Zen 5: DCGAN 32/64 +4%/+13%, FastGAN 64/128 +11%/+3%; Zen 4 +6-12%;
+AMX Xeons, where it began). A run long enough to probe its route measures it against the other choice
+(``engine/routes.py``). ``set_policy('on')`` forces it (tests, benchmarks, float32 too), ``'off'`` or
+``GAN_STUDIO_SMALL_GRID=off`` disables it.
 """
 
 from __future__ import annotations
@@ -23,8 +27,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_studio.cpuinfo import cpu_flags
-
 # Most map positions (h * w) for which the matrix-product route is taken. Measured (the layers above, fwd + bwd):
 # 4x4 38 -> 14 ms, 4x8 (2:1 images) 44 -> 35 ms, but 8x8 14 -> 17 ms; G's first layer (1x1 -> 4x4) 9.4 -> 1.9 ms.
 SMALL_GRID = 32
@@ -32,15 +34,11 @@ _policy = os.environ.get("GAN_STUDIO_SMALL_GRID", "auto")
 
 
 def set_policy(policy: str) -> None:
-    """'auto' (AMX CPUs, bfloat16), 'on' (always on the CPU, any dtype) or 'off'."""
+    """'auto' (bfloat16 on the CPU), 'on' (always on the CPU, any dtype) or 'off'."""
     global _policy
     if policy not in ("auto", "on", "off"):
         raise ValueError(f"small-grid policy must be auto, on or off, not {policy!r}")
     _policy = policy
-
-
-# Read once at import, not per call: torch.compile would otherwise trace the cached /proc/cpuinfo read.
-HAS_AMX = "amx_bf16" in cpu_flags()
 
 
 def _compute_dtype(x: torch.Tensor) -> torch.dtype:
@@ -50,7 +48,7 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
 def _route(x: torch.Tensor, positions: int) -> bool:
     if _policy == "off" or x.device.type != "cpu" or positions > SMALL_GRID:
         return False
-    return _policy == "on" or (_compute_dtype(x) == torch.bfloat16 and HAS_AMX)
+    return _policy == "on" or _compute_dtype(x) == torch.bfloat16
 
 
 # ------------------------------------------------------------------------------- patches and their adjoint
