@@ -97,6 +97,35 @@ def test_ada_moves_p_towards_the_target_and_clamps_it():
     assert float(fixed.p) == pytest.approx(0.3)
 
 
+def test_each_style_has_its_own_p_steered_by_its_own_images():
+    ada = A.AdaptiveAugment(["color"], torch.device("cpu"), batch=100, target=0.6, interval=4, kimg=1.0, styles=3)
+    # 60 images of style 0 that D calls real, 40 of style 1 that it doubts, none of style 2
+    y = torch.nn.functional.one_hot(torch.tensor([0] * 60 + [1] * 40), 3).float()
+    logits = torch.tensor([1.0] * 60 + [1.0, -1.0] * 20)
+    for _ in range(4):
+        ada.observe(logits, y=y)
+    assert ada.p.tolist() == pytest.approx([0.24, 0.0, 0.0])  # style 0 rose by its own 240 images of 1,000
+    assert ada.rt_styles.tolist() == pytest.approx([1.0, 0.0, 0.0]) and float(ada.rt) == pytest.approx(0.6)
+    assert float(ada.p_mean) == pytest.approx(0.08)
+    # each image takes its style's p, a blend the blend of its styles'
+    rows = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.5, 0.5, 0.0]])
+    assert ada.image_p(rows).tolist() == pytest.approx([0.24, 0.0, 0.12])
+    state = ada.state_dict()
+    other = A.AdaptiveAugment(["color"], torch.device("cpu"), batch=100, kimg=1.0, styles=3)
+    other.load_state_dict(state)
+    assert other.state_dict() == state
+    older = A.AdaptiveAugment(["color"], torch.device("cpu"), batch=100, kimg=1.0, styles=3)
+    older.load_state_dict({"p": 0.5, "signs": 2.0, "seen": 2, "rt": 0.7})  # one p for all, from before
+    assert older.p.tolist() == [0.5, 0.5, 0.5] and older.seen == 0
+
+
+def test_per_image_p_augments_only_the_images_whose_style_asks_for_it():
+    x = torch.rand(4, 3, 8, 8) * 2 - 1
+    out = A.augment(x, ["color", "cutout"], torch.tensor([0.0, 1.0, 0.0, 1.0]), torch.Generator().manual_seed(1))
+    assert torch.equal(out[0], x[0]) and torch.equal(out[2], x[2])
+    assert not torch.equal(out[1], x[1]) and not torch.equal(out[3], x[3])
+
+
 def _config(source, model: str, steps: int) -> RunConfig:
     cfg = RunConfig()
     cfg.data.source, cfg.data.res, cfg.data.flip = str(source), 32, True

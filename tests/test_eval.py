@@ -182,8 +182,9 @@ def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_
     readings = iter([30.0, 25.0, 40.0, 31.0])  # the fixed-noise reading of each check
     # three fresh readings per leading check, and three more, independent, to record an adopted one's figure
     fresh = iter([31.0, 33.0, 32.0, 30.0, 30.0, 30.0, 33.0, 35.0, 34.0, 28.0, 29.0, 28.5, 29.0, 29.5, 30.0])
-    monkeypatch.setattr(check.monitor, "measure", lambda samples: {"swd": next(readings), "copy_share": 0.0})
-    monkeypatch.setattr(check.monitor, "fresh_swd", lambda samples, seed: next(fresh))
+    monkeypatch.setattr(check.monitor, "measure",
+                        lambda samples, labels=None: {"swd": next(readings), "copy_share": 0.0})
+    monkeypatch.setattr(check.monitor, "fresh_swd", lambda samples, seed, labels=None: next(fresh))
 
     def generate(z):
         return torch.rand(len(z), 3, 16, 16)

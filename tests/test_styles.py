@@ -185,6 +185,40 @@ def test_a_styled_folder_trains_one_conditional_model(styled, tmp_path, model):
     assert np.array_equal(gen.images([5], style=np.array([1.0, 0.0])), a[:1])
 
 
+def test_the_quality_check_reads_each_style_against_its_own_images():
+    from gan_studio.engine.quality import QualityMonitor
+
+    gen = torch.Generator().manual_seed(0)
+
+    def stripes(n: int, vertical: bool) -> torch.Tensor:  # two styles SWD tells apart: stripes across or down
+        wave = (torch.arange(16) % 4 < 2).float() * 160
+        base = wave.view(1, 1, 1, 16) if vertical else wave.view(1, 1, 16, 1)
+        return (base + torch.rand(n, 3, 16, 16, generator=gen) * 90).to(torch.uint8)
+
+    train = torch.cat([stripes(40, False), stripes(40, True)]).numpy()
+    labels = np.array([0] * 40 + [1] * 40)
+    samples = torch.cat([stripes(20, False), stripes(20, True)])
+    right, swapped = np.array([0] * 20 + [1] * 20), np.array([1] * 20 + [0] * 20)
+    pooled = QualityMonitor(train).measure(samples)
+    monitor = QualityMonitor(train, labels=labels)
+    good, bad = monitor.measure(samples, right), monitor.measure(samples, swapped)
+    # pooled, a sample in the other style's stripes is as good as a right one; style by style it is not
+    assert len(good["swd_styles"]) == 2 and good["swd"] < pooled["swd"] * 1.5
+    assert bad["swd"] > 3 * good["swd"]
+    assert monitor.fresh_swd(samples, 5, swapped) > 3 * monitor.fresh_swd(samples, 5, right)
+
+
+def test_a_conditional_run_checks_quality_and_augments_style_by_style(styled, tmp_path):
+    cfg = styled_config(styled, steps=6, augment="on", ada_kimg=0.05, ada_interval=2)
+    list(Trainer.new(cfg, out=tmp_path / "run").run())
+    stats = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    assert all(set(s["augment_p_styles"]) == {"alpha", "beta"} for s in stats)
+    last = stats[-1]
+    assert last["augment_p"] == pytest.approx(np.mean(list(last["augment_p_styles"].values())), abs=1e-3)
+    best = json.loads((tmp_path / "run" / "checkpoints" / "best.json").read_text())
+    assert len(best["swd_styles"]) == 2
+
+
 def test_a_conditional_run_resumes_exactly(styled, tmp_path):
     straight = Trainer.new(styled_config(styled, steps=6, quality_every=0), out=tmp_path / "a")
     list(straight.run())

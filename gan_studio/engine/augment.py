@@ -11,6 +11,12 @@ ADA (Karras et al., "Training Generative Adversarial Networks with Limited Data"
 r_t = E[sign(D(real))] is gathered over ``interval`` steps, and p moves up when r_t is above the target (D is
 too sure of the training images) and down when below, clamped to [0, 1]; the speed is set so that p could
 cross [0, 1] in ``kimg`` thousand images. Everything stays on the device: no host synchronisation in the step.
+
+With styles (a conditional model, ``gan_studio.data.styles``) each style has its own p, steered by its own r_t
+(the real images of that style D saw in the interval) at the speed of its own images: a 200-image style that D
+learns by heart sooner gets stronger augmentation than a 2,000-image one beside it, and a style D still finds
+hard is not augmented for the others' sake. Each image (real or fake) is augmented with its style's p; a blend's
+p is the blend of its styles'.
 """
 
 from __future__ import annotations
@@ -88,9 +94,12 @@ AUGMENTS: dict[str, tuple[Augment, ...]] = {
 
 def augment(x: torch.Tensor, ops: list[str] | tuple[str, ...], p: torch.Tensor | float,
             gen: torch.Generator) -> torch.Tensor:
-    """Apply the named augmentations, each with probability ``p`` per image; keeps x's memory format."""
+    """Apply the named augmentations, each with probability ``p`` per image (a number, or one per image: (B,));
+    keeps x's memory format."""
     channels_last = x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
     p = torch.as_tensor(p, device=x.device, dtype=torch.float32)
+    if p.dim() == 1:
+        p = p.view(-1, 1, 1, 1)  # each image's own probability, against its coins of shape (B, 1, 1, 1)
     for name in ops:
         for fn in AUGMENTS[name]:
             x = fn(x, p, gen)
@@ -100,46 +109,95 @@ def augment(x: torch.Tensor, ops: list[str] | tuple[str, ...], p: torch.Tensor |
 class AdaptiveAugment:
     """The augmentation probability p and the ADA controller that adjusts it; all state lives on the device.
 
-    ``fixed`` gives a constant p instead (``None``: adaptive, starting from ``start``)."""
+    ``fixed`` gives a constant p instead (``None``: adaptive, starting from ``start``). ``styles`` > 0: one p per
+    style (the module docstring); ``p`` is then a vector (S,) and ``p_mean`` the figure a log shows."""
 
     def __init__(self, ops: list[str], device: torch.device, batch: int, target: float = 0.6, interval: int = 4,
-                 kimg: float = 100.0, start: float = 0.0, fixed: float | None = None) -> None:
+                 kimg: float = 100.0, start: float = 0.0, fixed: float | None = None, styles: int = 0) -> None:
         unknown = [o for o in ops if o not in AUGMENTS]
         if unknown:
             raise ValueError(f"unknown augmentation(s) {unknown}; choose from {', '.join(AUGMENTS)}")
         self.ops, self.target, self.interval, self.kimg = list(ops), target, interval, kimg
-        self.batch, self.adaptive = batch, fixed is None
-        self.p = torch.tensor(start if fixed is None else fixed, device=device)
-        self.signs = torch.zeros((), device=device)  # sum over the interval of E[sign(D(real))]
+        self.batch, self.adaptive, self.styles = batch, fixed is None, styles
+        shape = (styles,) if styles else ()
+        self.p = torch.full(shape, start if fixed is None else fixed, device=device)
+        self.signs = torch.zeros(shape, device=device)  # sum over the interval of sign(D(real)) (per style)
+        self.counts = torch.zeros(shape, device=device)  # real images behind ``signs`` (per style)
         self.seen = 0  # steps gathered in the current interval
-        self.rt = torch.zeros((), device=device)  # the last interval's r_t, for the statistics
+        self.rt = torch.zeros((), device=device)  # the last interval's r_t over all styles, for the statistics
+        self.rt_styles = torch.zeros(shape, device=device)  # and per style
 
-    def __call__(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        return augment(x, self.ops, self.p, gen)
+    @property
+    def p_mean(self) -> torch.Tensor:
+        return self.p.mean() if self.styles else self.p
+
+    def image_p(self, y: torch.Tensor | None) -> torch.Tensor:
+        """Each image's probability: its style's p (a blend's: the blend of theirs); one p without styles."""
+        if not self.styles or y is None:
+            return self.p_mean
+        return y.float() @ self.p
+
+    def __call__(self, x: torch.Tensor, gen: torch.Generator, y: torch.Tensor | None = None) -> torch.Tensor:
+        return augment(x, self.ops, self.image_p(y), gen)
 
     @torch.no_grad()
     def observe(self, real_logits: torch.Tensor, world_mean: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                images_per_step: int | None = None) -> None:
-        """Gather r_t from one discriminator step; every ``interval`` steps move p."""
-        self.signs += torch.sign(real_logits.detach().float()).mean()
+                images_per_step: int | None = None, y: torch.Tensor | None = None) -> None:
+        """Gather r_t from one discriminator step (``y``: the real images' styles, one-hot); every ``interval``
+        steps move p."""
+        signs = torch.sign(real_logits.detach().float()).reshape(-1)
+        if self.styles:
+            weights = y.float() if y is not None else torch.full((len(signs), self.styles), 1.0 / self.styles,
+                                                                 device=signs.device)
+            self.signs += signs @ weights
+            self.counts += weights.sum(0)
+        else:
+            self.signs += signs.mean()
+            self.counts += 1.0
         self.seen += 1
         if self.seen < self.interval:
             return
-        rt = self.signs / self.seen
+        signs_sum, counts = self.signs, self.counts
         if world_mean is not None:  # under torchrun every rank must move p alike
-            rt = world_mean(rt)
-        self.rt.copy_(rt)
+            signs_sum, counts = world_mean(signs_sum), world_mean(counts)
+        rt = signs_sum / counts.clamp(min=1e-9)
+        images = (images_per_step or self.batch) * self.seen
+        if self.styles:
+            self.rt.copy_(signs_sum.sum() / counts.sum().clamp(min=1e-9))
+            self.rt_styles.copy_(rt)
+            images_each = images * counts / counts.sum().clamp(min=1e-9)  # each style's own images
+            step = torch.sign(rt - self.target) * (counts > 0) * images_each
+        else:
+            self.rt.copy_(rt)
+            step = torch.sign(rt - self.target) * images
         if self.adaptive:
-            images = (images_per_step or self.batch) * self.seen
-            self.p.add_(torch.sign(rt - self.target) * images / (self.kimg * 1000.0)).clamp_(0.0, 1.0)
+            self.p.add_(step / (self.kimg * 1000.0)).clamp_(0.0, 1.0)
         self.signs.zero_()
+        self.counts.zero_()
         self.seen = 0
 
     def state_dict(self) -> dict[str, Any]:
+        if self.styles:
+            return {"p": self.p.tolist(), "signs": self.signs.tolist(), "counts": self.counts.tolist(),
+                    "seen": self.seen, "rt": float(self.rt), "rt_styles": self.rt_styles.tolist()}
         return {"p": float(self.p), "signs": float(self.signs), "seen": self.seen, "rt": float(self.rt)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.p.fill_(float(state["p"]))
-        self.signs.fill_(float(state.get("signs", 0.0)))
+        """A checkpoint's strength; a conditional run saved with one p for all styles (before per-style p) gives
+        it to each."""
+        def fill(target: torch.Tensor, value: Any, default: float) -> None:
+            v = torch.as_tensor(default if value is None else value, dtype=target.dtype).reshape(-1)
+            if v.numel() == 1:
+                target.fill_(float(v[0]))
+            elif v.numel() == target.numel():  # (a checkpoint of other styles keeps the fresh values)
+                target.copy_(v.view_as(target))
+
+        fill(self.p, state["p"], 0.0)
+        fill(self.signs, state.get("signs"), 0.0)
+        fill(self.counts, state.get("counts"), float(state.get("seen", 0)) if not self.styles else 0.0)
         self.seen = int(state.get("seen", 0))
+        if self.styles and "counts" not in state:  # an interval gathered the old way: start it afresh
+            self.signs.zero_()
+            self.seen = 0
         self.rt.fill_(float(state.get("rt", 0.0)))
+        fill(self.rt_styles, state.get("rt_styles"), 0.0)

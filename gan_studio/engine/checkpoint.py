@@ -109,8 +109,18 @@ def _rng_ok(rng: Any) -> bool:
 
 
 def _augment_ok(augment: Any) -> bool:
-    return augment is None or (isinstance(augment, dict) and is_number(augment.get("p"), 0, 1)
-                               and all(is_number(augment.get(k, 0)) for k in ("signs", "rt", "seen")))
+    """One p, or one per style (a list): probabilities; the gathered signals plain numbers, or lists of them."""
+    if augment is None:
+        return True
+    if not isinstance(augment, dict):
+        return False
+
+    def numbers(v: Any, *bounds: float) -> bool:
+        items = v if isinstance(v, list) else [v]
+        return 0 < len(items) <= 10_000 and all(is_number(x, *bounds) for x in items)
+
+    return (numbers(augment.get("p"), 0, 1) and is_number(augment.get("seen", 0))
+            and all(numbers(augment.get(k, 0)) for k in ("signs", "rt", "counts", "rt_styles")))
 
 
 def _quality_ok(quality: Any) -> bool:

@@ -37,6 +37,7 @@ class StepStats:
     r_t: float | None = None  # the overfitting signal E[sign(D(real))]: near 1, D is sure of every training image
     swd: float | None = None  # the quality check's SWD of EMA samples vs the training images (lower is better),
     copy_share: float | None = None  # and the share of those samples that copy a training image; None: not measured
+    augment_p_styles: dict[str, float] | None = None  # a conditional model's p per style (augment_p: their mean)
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}

@@ -12,6 +12,10 @@ near or below the best (within ``QualityMonitor.LEAD``) is therefore read again 
 and direction draws, and the snapshot is adopted on the mean of those fresh readings alone. Being adopted for
 coming out low biases those readings too, so best.json records (and later checks must beat) the mean of a
 further, independent set of readings of the adopted snapshot.
+
+A conditional model is checked style by style: each style's samples (the check's noise carries the styles in the
+training set's proportions) against that style's training images, and the reading is the mean over the styles.
+One SWD over the pooled sets would forgive a Monet painted in a Song palette as long as the palettes add up.
 """
 
 from __future__ import annotations
@@ -63,8 +67,9 @@ class QualityMonitor:
     LEAD = 1.07  # a reading below this times the best may be a new best: read it again on fresh draws
     FRESH = 3  # fresh readings that decide a candidate (each a new noise batch and new patch draws)
 
-    def __init__(self, train: np.ndarray | None, seed: int = 0) -> None:
+    def __init__(self, train: np.ndarray | None, seed: int = 0, labels: np.ndarray | None = None) -> None:
         self.train = train
+        self.labels = labels  # the training images' styles (a conditional run): SWD is then read style by style
         self.seed = seed
         self._ref: Reference | None = None  # the training side of the copy check, computed at the first check
         self.best_swd = math.inf
@@ -72,18 +77,38 @@ class QualityMonitor:
         self.history: list[tuple[int, float, float]] = []  # (step, swd, copy share)
         self.told: list[str] = []  # notices already given (each once until the situation changes)
 
-    def measure(self, samples: ImageBatch) -> dict[str, float]:
+    def measure(self, samples: ImageBatch, sample_labels: np.ndarray | None = None) -> dict[str, Any]:
         if self.train is None:
             raise ValueError("a quality check needs the training images")
         if self._ref is None:
             self._ref = reference(self.train, max_images=1000, seed=self.seed)
-        return quick_quality(samples, self.train, seed=self.seed, ref=self._ref)
+        if self.labels is None or sample_labels is None:
+            return quick_quality(samples, self.train, seed=self.seed, ref=self._ref)
+        by_style = self.swd_by_style(samples, sample_labels, self.seed)
+        copies = memorisation(samples, self.train, ref=self._ref).copy_share
+        return {"swd": round(float(np.mean(by_style)), 3), "copy_share": round(copies, 4), "n": len(sample_labels),
+                "swd_styles": [round(v, 3) for v in by_style]}
 
-    def fresh_swd(self, samples: ImageBatch, seed: int) -> float:
+    def fresh_swd(self, samples: ImageBatch, seed: int, sample_labels: np.ndarray | None = None) -> float:
         """SWD alone, with patch positions and directions of ``seed`` (a reading independent of the check's)."""
         if self.train is None:
             raise ValueError("a quality check needs the training images")
+        if self.labels is not None and sample_labels is not None:
+            return float(np.mean(self.swd_by_style(samples, sample_labels, seed)))
         return swd(samples, self.train, seed=seed).mean
+
+    def swd_by_style(self, samples: ImageBatch, sample_labels: np.ndarray, seed: int) -> list[float]:
+        """Each style's SWD: its samples against its training images (at the smaller count); styles in order,
+        those without samples or images left out."""
+        assert self.train is not None and self.labels is not None
+        values = []
+        for style in range(int(self.labels.max()) + 1):
+            mine, theirs = sample_labels == style, self.labels == style
+            if mine.sum() and theirs.sum():
+                picked = samples[torch.as_tensor(mine, device=samples.device)] if isinstance(samples, torch.Tensor) \
+                    else samples[mine]
+                values.append(swd(picked, self.train[theirs], seed=seed + style).mean)
+        return values
 
     def leading(self, swd_value: float, copy_share: float) -> bool:
         """Whether a check's reading is close enough to the best to be read again on fresh draws."""
@@ -143,12 +168,15 @@ class QualityCheck:
 
     def __init__(self, run_dir: RunDir, every: int | None, log_every: int, train: np.ndarray | None = None,
                  noise: torch.Tensor | None = None, seed: int = 0,
-                 fresh_noise: Callable[[int], torch.Tensor] | None = None) -> None:
+                 fresh_noise: Callable[[int], torch.Tensor] | None = None, labels: np.ndarray | None = None,
+                 n_styles: int = 0) -> None:
         self.run_dir = run_dir
+        self.n_styles = n_styles  # with styles, each noise row carries its style after its noise (its last columns)
         self.fresh_noise = fresh_noise  # seed -> a noise batch like ``noise``: the fresh readings' samples
         self.every = every or 0
         self.log_every = log_every
-        self.monitor = QualityMonitor(train, seed=seed) if train is not None and self.every else None
+        self.monitor = QualityMonitor(train, seed=seed, labels=labels if n_styles else None) \
+            if train is not None and self.every else None
         self.noise = noise
         self.last_step = 0  # the step of the latest check
         self.overfit_logs = 0  # consecutive logged windows with D sure of every training image
@@ -171,7 +199,7 @@ class QualityCheck:
         """Measure ``generate`` (noise -> images in [0, 1]) at ``step``; a new best saves ``checkpoint_state()``.
         Returns the figures (as the generator's return value: ``figures = yield from check.check(...)``)."""
         assert self.monitor is not None and self.noise is not None
-        figures = self.monitor.measure(_draw(generate, self.noise))
+        figures = self.monitor.measure(_draw(generate, self.noise), self._styles_of(self.noise))
         self.last_step = step
         confirmed = None
         if self.fresh_noise is not None and self.monitor.leading(figures["swd"], figures["copy_share"]):
@@ -200,7 +228,15 @@ class QualityCheck:
         each step and reading (never the check's, never the training's streams), from reading ``first`` on."""
         assert self.monitor is not None and self.fresh_noise is not None
         seeds = [self.monitor.seed + FRESH_SEED_OFFSET + 1000 * step + first + i for i in range(self.monitor.FRESH)]
-        return float(np.mean([self.monitor.fresh_swd(_draw(generate, self.fresh_noise(s)), s) for s in seeds]))
+        readings = []
+        for s in seeds:
+            noise = self.fresh_noise(s)
+            readings.append(self.monitor.fresh_swd(_draw(generate, noise), s, self._styles_of(noise)))
+        return float(np.mean(readings))
+
+    def _styles_of(self, noise: torch.Tensor) -> np.ndarray | None:
+        """The style of each row of a check's noise batch (None without styles)."""
+        return noise[:, -self.n_styles:].argmax(1).cpu().numpy() if self.n_styles else None
 
     def overfitting(self, stats: StepStats, augment_on: bool, adaptive: bool, n_images: int) -> list[Notice]:
         """Tell the user, once, when D has been sure of every training image for a long while (ADA's r_t near 1)

@@ -116,7 +116,7 @@ class Trainer:
         # Off, the same object still gathers the overfitting signal r_t (with no augmentation and p fixed at 0).
         self.augment = AdaptiveAugment(t.augment_ops if self.augment_on else [], self.device, t.batch * self.world,
                                        t.ada_target, t.ada_interval, t.ada_kimg, t.augment_p_start,
-                                       fixed=t.augment_p if self.augment_on else 0.0)
+                                       fixed=t.augment_p if self.augment_on else 0.0, styles=self.n_styles)
         train = quality_noise = fresh_noise = None  # rank 0 alone measures quality (the others watch for overfitting)
         if t.quality_every and dist.is_main() and min(self.shape[1:]) >= 8:
             train = center_crop(images.images, images.target_height, images.target_width)
@@ -125,7 +125,7 @@ class Trainer:
                                             counts=self.style_counts)
             quality_noise = fresh_noise(t.seed + QUALITY_SEED_OFFSET)  # the fixed batch every check reads
         self.quality = QualityCheck(run, t.quality_every, t.log_every, train, quality_noise, seed=t.seed,
-                                    fresh_noise=fresh_noise)
+                                    fresh_noise=fresh_noise, labels=labels, n_styles=self.n_styles)
         self.g_train: Any = self.G  # the module, wrapped by DDP and/or torch.compile
         self.d_pair: Any = DiscriminatorPair(self.D)
         if self.world > 1:
@@ -254,7 +254,7 @@ class Trainer:
             with torch.set_grad_enabled(i == t.k - 1), self._autocast():
                 fake = self.g_train(z, fake_y)
                 if self.augment_on:  # D sees reals and fakes through the same (differentiable) augmentation
-                    real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
+                    real, fake = self.augment(real, self.gen, real_y), self.augment(fake, self.gen, fake_y)
             with self._autocast():
                 real_logits, fake_logits, loss_d = self._discriminate(real, fake.detach(), real_y, fake_y)
             self.opt_d.zero_grad(set_to_none=True)
@@ -262,7 +262,8 @@ class Trainer:
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
             apply_constraints(D)
-            self.augment.observe(real_logits, dist.mean_across_ranks if self.world > 1 else None, t.batch * self.world)
+            self.augment.observe(real_logits, dist.mean_across_ranks if self.world > 1 else None, t.batch * self.world,
+                                 real_y)
         # The generator step needs gradients through D, not for D's weights (nor DDP's hooks on them).
         D.requires_grad_(False)
         with self._autocast():
@@ -292,7 +293,7 @@ class Trainer:
         with self._autocast():
             fake = self.g_train(z, fake_y)
             if self.augment_on:
-                real, fake = self.augment(real, self.gen), self.augment(fake, self.gen)
+                real, fake = self.augment(real, self.gen, real_y), self.augment(fake, self.gen, fake_y)
             real_logits, fake_logits, loss_d = self._discriminate(real, fake, real_y, fake_y)
             loss_g = self.g_loss(fake_logits, t.g_loss)
         self.opt_d.zero_grad(set_to_none=True)
@@ -304,7 +305,7 @@ class Trainer:
             scaler.step(opt)
             scaler.update()
         apply_constraints(self.D)
-        self.augment.observe(real_logits, None, t.batch)
+        self.augment.observe(real_logits, None, t.batch, real_y)
         update_ema(self.G_ema, self.G, t.ema_decay, self.step)
         return step_stats(loss_d, loss_g, real_logits, fake_logits)
 
@@ -524,14 +525,18 @@ class Trainer:
     def _log(self, means: torch.Tensor, elapsed: float, quality: dict[str, float] | None, excluded: float) -> StepStats:
         """The window's statistics as a record of stats.jsonl; ``excluded`` seconds of it were not training."""
         t = self.config.train
-        signals = torch.stack([self.augment.p.float(), self.augment.rt.float()]).to(means)
-        loss_d, loss_g, d_real, d_fake, p, rt = torch.cat([means, signals]).tolist()  # the loop's only host sync
+        a = self.augment
+        signals = torch.cat([a.p_mean.float().view(1), a.rt.float().view(1), a.p.float().view(-1)[:self.n_styles]])
+        loss_d, loss_g, d_real, d_fake, p, rt, *p_styles = torch.cat([means, signals.to(means)]).tolist()  # the
+        # loop's only host sync
         rate = self._window_steps / max(self.clock.window_seconds(excluded), 1e-9)
         progress, eta = self.schedule.progress(self.step, elapsed, rate)
         stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch * self.world, loss_d, loss_g,
                           d_real, d_fake, self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"],
                           progress, eta, round(p, 4) if self.augment_on else None, round(rt, 4),
-                          quality["swd"] if quality else None, quality["copy_share"] if quality else None)
+                          quality["swd"] if quality else None, quality["copy_share"] if quality else None,
+                          {s: round(v, 4) for s, v in zip(self.styles, p_styles)} if self.augment_on and p_styles
+                          else None)
         if self.is_main:
             self.run_dir.append_stats(stats.to_json())
         return stats
