@@ -42,8 +42,9 @@ def test_a_plateau_is_patience_checks_without_a_real_gain():
 def test_training_stops_on_a_plateau_when_asked_and_reports_the_final_check(landscapes32, tmp_path, monkeypatch):
     from gan_studio.engine import quality
 
-    monkeypatch.setattr(quality.QualityMonitor, "measure", lambda self, samples: {"swd": 20.0, "copy_share": 0.0})
-    monkeypatch.setattr(quality.QualityMonitor, "fresh_swd", lambda self, samples, seed: 21.0)
+    monkeypatch.setattr(quality.QualityMonitor, "measure",
+                        lambda self, samples, labels=None: {"swd": 20.0, "copy_share": 0.0})
+    monkeypatch.setattr(quality.QualityMonitor, "fresh_swd", lambda self, samples, seed, labels=None: 21.0)
     cfg = small(landscapes32, steps=400, quality_every=2, quality_n=8, stop_on_plateau=True, plateau_checks=3)
     events = list(Trainer.new(cfg, out=tmp_path / "run").run())
     finished = events[-1]
