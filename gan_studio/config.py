@@ -24,7 +24,10 @@ OPTIMIZERS = ("adam", "sgd")
 AMP_MODES = ("auto", "bf16", "fp16", "off")
 NOISE_KINDS = ("normal", "uniform")
 AUGMENT_MODES = ("auto", "on", "off")
-AUGMENT_OPS = ("color", "translation", "cutout")
+AUGMENT_OPS = ("color", "translation", "cutout")  # the default set (DiffAugment's)
+# every op there is (gan_studio.engine.augment.AUGMENTS): ADA's integer translation with reflected borders, isotropic
+# scale, horizontal flips and hue rotation beside DiffAugment's three
+ALL_AUGMENT_OPS = AUGMENT_OPS + ("translation_reflect", "scale", "flip", "hue")
 
 
 def parse_aspect(aspect: str) -> tuple[int, int]:
@@ -88,6 +91,9 @@ class ModelConfig:
     # FastGAN D's self-supervision: "whole" (one decoder, the whole image at 32 px from the 8x8 features, squared
     # error) or "whole+crop" (Liu et al.: also a random quadrant from the 16x16 features, both by absolute error)
     d_self_supervision: str = "whole"
+    # Per-pixel noise added after each of G's up-sampling convolutions, scaled per channel by a learned weight that
+    # starts at zero (StyleGAN, FastGAN): a source of fine stochastic detail; in eval mode a fixed noise map
+    g_noise: bool = False
     # A conditional model's styles (the style folders' names, index = label); empty: an unconditional model
     styles: list[str] = field(default_factory=list)
 
@@ -143,7 +149,15 @@ class TrainConfig:
     momentum_steps: int = 0  # ... over this many steps (the paper: 0.5 -> 0.7)
     lr_decay: float = 1.0  # learning rates are divided by this every step (the paper: 1.000004) ...
     lr_min: float = 0.0  # ... down to this floor
-    ema_decay: float = 0.999
+    # A session of known length (steps or minutes) anneals both learning rates linearly over its last lr_anneal
+    # fraction down to lr_anneal_to of their value: the end of the session settles instead of oscillating; 0: off
+    lr_anneal: float = 0.0
+    lr_anneal_to: float = 0.1
+    ema_decay: float = 0.999  # per step, warmed up as (1 + step) / (10 + step); used when ema_kimg is None
+    # EMA counted in images (StyleGAN2-ADA): a half-life of ema_kimg thousand images, ramped up as ema_rampup of the
+    # images seen so far, so it does not depend on the batch size
+    ema_kimg: float | None = None
+    ema_rampup: float = 0.05
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     amp: str = "auto"  # auto | bf16 | fp16 | off
@@ -160,11 +174,16 @@ class TrainConfig:
     augment: str = "auto"  # auto (on for convolutional models on fewer than 2,000 images) | on | off
     augment_ops: list[str] = field(default_factory=lambda: list(AUGMENT_OPS))
     augment_p: float | None = None  # a fixed probability; None: adaptive (ADA), starting at augment_p_start
-    augment_p_start: float = 0.0
+    augment_p_start: float = 0.0  # the defaults set it by the data set's size (gan_studio.defaults)
+    augment_p_max: float = 1.0  # ADA's p never climbs above this
     ada_target: float = 0.6  # the overfitting signal r_t = E[sign(D(real))] that p steers to
     ada_interval: int = 4  # steps between adjustments of p
     ada_kimg: float = 100.0  # thousands of images for p to move from 0 to 1 at the fastest
     recon_weight: float = 1.0  # self-supervised discriminators: weight of their reconstruction loss
+    # Lazy R1 (Mescheder et al. 2018; StyleGAN2): gamma/2 * |grad_x D(x)|^2 on real images every r1_every D steps
+    # (weighted by r1_every); 0: off
+    r1_gamma: float = 0.0
+    r1_every: int = 16
     # A cheap quality check (SWD of EMA samples against the training images) every quality_every steps
     quality_every: int | None = 250  # None or 0: off
     quality_n: int = 300  # samples compared (at most the number of training images)
@@ -194,6 +213,9 @@ class TrainConfig:
         if self.lr_decay < 1.0 or self.lr_min < 0:
             raise ConfigError(f"lr_decay must be at least 1 and lr_min non-negative, got {self.lr_decay}, "
                               f"{self.lr_min}")
+        if not 0.0 <= self.lr_anneal <= 1.0 or not 0.0 < self.lr_anneal_to <= 1.0:
+            raise ConfigError(f"lr_anneal must be in [0, 1] and lr_anneal_to in (0, 1], got {self.lr_anneal}, "
+                              f"{self.lr_anneal_to}")
         if self.momentum_final is not None and not 0 <= self.momentum_final < 1:
             raise ConfigError(f"momentum_final must be in [0, 1), got {self.momentum_final}")
         if not 0 <= self.momentum < 1 or self.momentum_steps < 0:
@@ -212,11 +234,11 @@ class TrainConfig:
             raise ConfigError("log_every, sample_every and preview_n must be positive")
         if self.augment not in AUGMENT_MODES:
             raise ConfigError(f"augment must be one of {', '.join(AUGMENT_MODES)}, got {self.augment!r}")
-        bad = [op for op in self.augment_ops if op not in AUGMENT_OPS]
+        bad = [op for op in self.augment_ops if op not in ALL_AUGMENT_OPS]
         if bad or not isinstance(self.augment_ops, list):
-            raise ConfigError(f"augment_ops must be a list drawn from {', '.join(AUGMENT_OPS)}, "
+            raise ConfigError(f"augment_ops must be a list drawn from {', '.join(ALL_AUGMENT_OPS)}, "
                               f"got {self.augment_ops!r}")
-        for name in ("augment_p", "augment_p_start"):
+        for name in ("augment_p", "augment_p_start", "augment_p_max"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name} must be a probability in [0, 1], got {value}")
@@ -226,6 +248,12 @@ class TrainConfig:
             raise ConfigError("ada_interval must be at least 1 and ada_kimg positive")
         if self.recon_weight < 0:
             raise ConfigError(f"recon_weight must be non-negative, got {self.recon_weight}")
+        if self.ema_kimg is not None and self.ema_kimg <= 0 or not 0 < self.ema_rampup <= 1:
+            raise ConfigError(f"ema_kimg must be positive (or null) and ema_rampup in (0, 1], got {self.ema_kimg}, "
+                              f"{self.ema_rampup}")
+        if self.r1_gamma < 0 or self.r1_every < 1:
+            raise ConfigError(f"r1_gamma must be non-negative and r1_every at least 1, got {self.r1_gamma}, "
+                              f"{self.r1_every}")
         if (self.quality_every is not None and self.quality_every < 0) or self.quality_n < 2:
             raise ConfigError("quality_every must be non-negative (0: off) and quality_n at least 2")
         if self.plateau_checks < 2:

@@ -101,8 +101,9 @@ def test_one_training_step_of_the_paper_preset(tmp_path):
     z = torch.rand(5, 100) * 2 * math.sqrt(3) - math.sqrt(3)
     x = trainer.G(z)
     assert x.shape == (5, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
-    trainer.step = 1
-    trainer._apply_schedules()  # the values of the second step
+    from gan_studio.engine.schedule import apply_schedules
+
+    apply_schedules(cfg.train, (trainer.opt_g, trainer.opt_d), 1, 0.0)  # the values of the second step
     assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(0.1 / 1.000004)
     assert trainer.opt_d.param_groups[0]["momentum"] == pytest.approx(0.5 + 0.2 / 125_000)
 

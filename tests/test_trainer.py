@@ -22,6 +22,7 @@ from gan_studio.engine import (
 )
 from gan_studio.engine import checkpoint as ckpt
 from gan_studio.engine.lock import RunLock
+from gan_studio.engine.schedule import apply_schedules
 from gan_studio.errors import CheckpointError
 
 
@@ -227,7 +228,7 @@ def test_schedules_and_max_norm_follow_the_step(landscapes32, tmp_path):
     cfg.model.d_max_col_norm = 0.5
     trainer = Trainer.new(cfg, out=tmp_path / "run")
     list(trainer.run())
-    trainer._apply_schedules()  # the values the next step (step 3) would use
+    apply_schedules(cfg.train, (trainer.opt_g, trainer.opt_d), trainer.step, 0.0)  # the next step's (step 3)
     assert trainer.opt_g.param_groups[0]["lr"] == pytest.approx(max(0.1 / 1.5 ** 3, 0.05))
     assert trainer.opt_d.param_groups[0]["momentum"] == pytest.approx(0.5 + 0.2 * 3 / 4)
     norms = [m.weight.norm(dim=1).max().item() for m in trainer.D.modules() if isinstance(m, torch.nn.Linear)]

@@ -7,6 +7,10 @@ torch.Generator: every image gets each augmentation with probability ``p``, inde
 differentiable in ``x``, so the generator learns through it, and draws the same amount of randomness whatever
 ``p`` is, so the run's random stream does not depend on the strength.
 
+ADA's further operations, for small sets that exhaust those three: "translation_reflect" (integer translation,
+borders reflected), "scale" (isotropic, bilinear), "flip" (horizontal) and "hue" (rotation about the grey axis).
+The default set stays DiffAugment's three until a measurement says otherwise (benchmarks/README.md).
+
 ADA (Karras et al., "Training Generative Adversarial Networks with Limited Data", 2020): the overfitting signal
 r_t = E[sign(D(real))] is gathered over ``interval`` steps, and p moves up when r_t is above the target (D is
 too sure of the training images) and down when below, clamped to [0, 1]; the speed is set so that p could
@@ -84,11 +88,68 @@ def cutout(x: torch.Tensor, p: torch.Tensor, gen: torch.Generator, ratio: float 
     return x * (1.0 - hole * on)
 
 
+def translation_reflect(x: torch.Tensor, p: torch.Tensor, gen: torch.Generator, ratio: float = 0.125) -> torch.Tensor:
+    """ADA's integer translation: shift by up to ``ratio`` of the height and width, the uncovered border filled by
+    reflecting the image (no grey band for D to read as "augmented")."""
+    b, c, h, w = x.shape
+    sy, sx = int(h * ratio + 0.5), int(w * ratio + 0.5)
+    on = _coin(x, p, gen).view(b, 1).long()
+    dy = torch.randint(-sy, sy + 1, (b, 1), generator=gen, device=x.device) * on
+    dx = torch.randint(-sx, sx + 1, (b, 1), generator=gen, device=x.device) * on
+    padded = torch.nn.functional.pad(x, (sx, sx, sy, sy), mode="reflect")
+    rows = (sy - dy) + torch.arange(h, device=x.device)
+    cols = (sx - dx) + torch.arange(w, device=x.device)
+    out = padded.gather(2, rows.view(b, 1, h, 1).expand(b, c, h, w + 2 * sx))
+    return out.gather(3, cols.view(b, 1, 1, w).expand(b, c, h, w))
+
+
+def scale(x: torch.Tensor, p: torch.Tensor, gen: torch.Generator, std: float = 0.2) -> torch.Tensor:
+    """ADA's isotropic scaling by 2^N(0, std) about the centre, bilinear, reflected at the borders."""
+    b = x.shape[0]
+    on = _coin(x, p, gen) > 0
+    factor = torch.exp2(torch.randn(b, generator=gen, device=x.device) * std)
+    theta = torch.zeros(b, 2, 3, device=x.device)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1.0 / factor  # the grid samples the input: zooming in reads a smaller area
+    grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+    # grid_sample wants input and grid of one dtype, and a bfloat16 grid is off by up to ~1/256 of the image:
+    # sample in float32 (autocast does the same for grid_sample)
+    scaled = torch.nn.functional.grid_sample(x.float(), grid, mode="bilinear", padding_mode="reflection",
+                                             align_corners=False).to(x.dtype)
+    return torch.where(on, scaled, x)
+
+
+def flip(x: torch.Tensor, p: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """A horizontal mirror."""
+    return torch.where(_coin(x, p, gen) > 0, x.flip(3), x)
+
+
+def hue(x: torch.Tensor, p: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """ADA's hue rotation: each pixel's colour turned about the grey axis by an angle uniform in [-pi, pi]
+    (Rodrigues' rotation, one 3x3 matrix per image; greys stay grey). Grey images are left as they are."""
+    b, c = x.shape[:2]
+    on = _coin(x, p, gen)
+    angle = (torch.rand(b, generator=gen, device=x.device) * 2.0 - 1.0) * torch.pi * on.view(b).float()
+    if c != 3:  # a shape, not a value: no synchronisation, and the numbers above are drawn all the same
+        return x
+    eye = torch.eye(3, device=x.device)  # built on the device: no host tensor to copy over
+    turn = eye.roll(1, 0)  # turn @ v = (v2, v0, v1)
+    cross = (turn - turn.T) * 3.0 ** -0.5  # cross @ v = k x v for the grey axis k = (1, 1, 1) / sqrt(3)
+    outer = torch.full((3, 3), 1.0 / 3.0, device=x.device)  # k k^T
+    cos, sin = angle.cos().view(b, 1, 1), angle.sin().view(b, 1, 1)
+    rot = cos * eye + sin * cross + (1.0 - cos) * outer  # (B, 3, 3); the identity where the coin is off
+    turned = torch.einsum("bij,bjhw->bihw", rot.to(x.dtype), x)
+    return torch.where(on > 0, turned, x)  # exact where off (the matmul by I may round)
+
+
 # name -> the functions it applies in order; TrainConfig.augment_ops chooses among these names
 AUGMENTS: dict[str, tuple[Augment, ...]] = {
     "color": (brightness, saturation, contrast),
     "translation": (translation,),
     "cutout": (cutout,),
+    "translation_reflect": (translation_reflect,),
+    "scale": (scale,),
+    "flip": (flip,),
+    "hue": (hue,),
 }
 
 
@@ -113,12 +174,13 @@ class AdaptiveAugment:
     style (the module docstring); ``p`` is then a vector (S,) and ``p_mean`` the figure a log shows."""
 
     def __init__(self, ops: list[str], device: torch.device, batch: int, target: float = 0.6, interval: int = 4,
-                 kimg: float = 100.0, start: float = 0.0, fixed: float | None = None, styles: int = 0) -> None:
+                 kimg: float = 100.0, start: float = 0.0, fixed: float | None = None, styles: int = 0,
+                 p_max: float = 1.0) -> None:
         unknown = [o for o in ops if o not in AUGMENTS]
         if unknown:
             raise ValueError(f"unknown augmentation(s) {unknown}; choose from {', '.join(AUGMENTS)}")
         self.ops, self.target, self.interval, self.kimg = list(ops), target, interval, kimg
-        self.batch, self.adaptive, self.styles = batch, fixed is None, styles
+        self.batch, self.adaptive, self.styles, self.p_max = batch, fixed is None, styles, p_max
         shape = (styles,) if styles else ()
         self.p = torch.full(shape, start if fixed is None else fixed, device=device)
         self.signs = torch.zeros(shape, device=device)  # sum over the interval of sign(D(real)) (per style)
@@ -171,7 +233,7 @@ class AdaptiveAugment:
             self.rt.copy_(rt)
             step = torch.sign(rt - self.target) * images
         if self.adaptive:
-            self.p.add_(step / (self.kimg * 1000.0)).clamp_(0.0, 1.0)
+            self.p.add_(step / (self.kimg * 1000.0)).clamp_(0.0, self.p_max)
         self.signs.zero_()
         self.counts.zero_()
         self.seen = 0

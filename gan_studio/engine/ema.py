@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -14,10 +15,33 @@ def make_ema(model: nn.Module) -> nn.Module:
     return ema
 
 
+def ema_decay(decay: float, step: int, kimg: float | None = None, rampup: float = 0.05,
+              images_per_step: int = 1) -> float:
+    """This step's EMA decay. Per step (``kimg`` None): ``decay``, warmed up as (1 + step) / (10 + step), because
+    early weights move fast and a fixed 0.999 would average in the random initialisation for too long. In images
+    (StyleGAN2-ADA): a half-life of ``kimg`` thousand images, but at most ``rampup`` of the images seen so far, so
+    the average follows the fast early weights and does not depend on the batch size."""
+    if kimg is None:
+        return min(decay, (1.0 + step) / (10.0 + step))
+    half_life = min(kimg * 1000.0, rampup * (step + 1) * images_per_step)
+    return 0.5 ** (images_per_step / max(half_life, 1e-8))
+
+
+@torch.no_grad()
+def step_ema(ema: nn.Module, model: nn.Module, train: Any, step: int, images_per_step: int) -> None:
+    """The EMA update of a training step, as ``train`` (a TrainConfig) sets it."""
+    lerp_ema(ema, model, ema_decay(train.ema_decay, step, train.ema_kimg, train.ema_rampup, images_per_step))
+
+
 @torch.no_grad()
 def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> None:
-    # Warm up: early weights move fast, so a fixed 0.999 would average in the random initialisation for too long.
-    d = min(decay, (1.0 + step) / (10.0 + step))
+    """A per-step EMA update with the warm-up of ``ema_decay``."""
+    lerp_ema(ema, model, ema_decay(decay, step))
+
+
+@torch.no_grad()
+def lerp_ema(ema: nn.Module, model: nn.Module, d: float) -> None:
+    """ema <- d * ema + (1 - d) * model for the parameters; buffers copied."""
     ema_params: list[torch.Tensor] = list(ema.parameters())
     params = [p.detach() for p in model.parameters()]
     torch._foreach_lerp_(ema_params, params, 1.0 - d)
@@ -36,6 +60,7 @@ def recalibrate_batchnorm(model: nn.Module, z_dim: int, noise: str, device: torc
     Uses its own seeded generator: sampling never disturbs the training's random streams. A conditional G is fed
     styles drawn evenly, as in training (its statistics are shared by the styles; the scales and shifts are not)."""
     from gan_studio.models import sample_noise
+    from gan_studio.models.layers import NoiseInjection
 
     bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not bns:
@@ -46,6 +71,9 @@ def recalibrate_batchnorm(model: nn.Module, z_dim: int, noise: str, device: torc
         bn.reset_running_stats()
         bn.momentum = None  # cumulative average over the calibration batches
     model.train()
+    for module in model.modules():  # noise injection keeps its fixed map: statistics of what sampling draws,
+        if isinstance(module, NoiseInjection):  # and nothing taken from the global random stream
+            module.eval()
     gen = torch.Generator(device=device).manual_seed(seed)
     for _ in range(batches):
         z = sample_noise(batch, z_dim, noise, gen, device)

@@ -38,6 +38,8 @@ class StepStats:
     swd: float | None = None  # the quality check's SWD of EMA samples vs the training images (lower is better),
     copy_share: float | None = None  # and the share of those samples that copy a training image; None: not measured
     augment_p_styles: dict[str, float] | None = None  # a conditional model's p per style (augment_p: their mean)
+    # with a quality check, a self-supervised D's reconstruction gradient on its trunk / the adversarial one's
+    recon_share: float | None = None
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}

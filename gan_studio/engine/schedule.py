@@ -10,9 +10,35 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from gan_studio.config import TrainConfig
+
+
+def anneal_scale(progress: float, span: float, floor: float) -> float:
+    """The learning rates' factor at ``progress`` through a session of known length: 1 until the last ``span`` of
+    it, then falling linearly to ``floor`` at its end (span 0: always 1)."""
+    if span <= 0:
+        return 1.0
+    start = 1.0 - span
+    return 1.0 - (1.0 - floor) * min(max((progress - start) / span, 0.0), 1.0)
+
+
+def apply_schedules(t: TrainConfig, optimizers: tuple[Any, Any], step: int, progress: float) -> None:
+    """Learning-rate decay (a function of the step, so a resume lands on the same value) and annealing (of the
+    session's progress) for (G's, D's) optimizers, and SGD's momentum ramp."""
+    if t.lr_decay != 1.0 or t.lr_anneal:
+        scale = anneal_scale(progress, t.lr_anneal, t.lr_anneal_to)
+        for opt, lr0 in zip(optimizers, (t.lr_g, t.lr_d)):
+            lr = max(lr0 / t.lr_decay ** step, t.lr_min) * scale
+            for group in opt.param_groups:
+                group["lr"] = lr
+    if t.optimizer == "sgd" and t.momentum_final is not None:
+        ramp = min(step / t.momentum_steps, 1.0) if t.momentum_steps else 1.0
+        momentum = t.momentum + (t.momentum_final - t.momentum) * ramp
+        for opt in optimizers:
+            for group in opt.param_groups:
+                group["momentum"] = momentum
 
 
 def crosses_multiple(step: int, every: int, window: int) -> bool:

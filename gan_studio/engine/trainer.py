@@ -35,7 +35,7 @@ from gan_studio.engine.augment import AdaptiveAugment
 from gan_studio.engine.batches import Batches, ProgressFn, load_training_images
 from gan_studio.engine.device import configure_threads, device_name, resolve_device
 from gan_studio.engine.discriminator_pair import DiscriminatorPair, apply_constraints
-from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, update_ema
+from gan_studio.engine.ema import make_ema, recalibrate_batchnorm, step_ema
 from gan_studio.engine.events import (
     CheckpointSaved,
     Event,
@@ -50,9 +50,10 @@ from gan_studio.engine.events import (
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
 from gan_studio.engine.quality import QualityCheck, center_crop
+from gan_studio.engine.regularize import lazy_r1, trainer_reconstruction_share
 from gan_studio.engine.routes import apply_route, choose_route
 from gan_studio.engine.rundir import RunDir
-from gan_studio.engine.schedule import Schedule, SessionClock
+from gan_studio.engine.schedule import Schedule, SessionClock, apply_schedules
 from gan_studio.engine.step_guard import StepGuard
 from gan_studio.engine.trainer_state import RANK_SEED_STRIDE, load_trainer_state, trainer_state
 from gan_studio.errors import ConfigError, DataError, GanStudioError
@@ -114,9 +115,11 @@ class Trainer:
         self.augment_on = t.augment == "on" or (t.augment == "auto" and self.family.augment_small
                                                 and len(images.files) < SMALL_DATASET)
         # Off, the same object still gathers the overfitting signal r_t (with no augmentation and p fixed at 0).
+        self.session_progress = 0.0  # the fraction of this session done, for the learning rates' annealing
         self.augment = AdaptiveAugment(t.augment_ops if self.augment_on else [], self.device, t.batch * self.world,
                                        t.ada_target, t.ada_interval, t.ada_kimg, t.augment_p_start,
-                                       fixed=t.augment_p if self.augment_on else 0.0, styles=self.n_styles)
+                                       fixed=t.augment_p if self.augment_on else 0.0, styles=self.n_styles,
+                                       p_max=t.augment_p_max)
         train = quality_noise = fresh_noise = None  # rank 0 alone measures quality (the others watch for overfitting)
         if t.quality_every and dist.is_main() and min(self.shape[1:]) >= 8:
             train = center_crop(images.images, images.target_height, images.target_width)
@@ -244,7 +247,7 @@ class Trainer:
         """One iteration of Algorithm 1; returns (loss_d, loss_g, D(x), D(G(z))) on the device."""
         t = self.config.train
         G, D = self.G, self.D
-        self._apply_schedules()
+        apply_schedules(t, (self.opt_g, self.opt_d), self.step, self.session_progress)
         D.requires_grad_(True)
         if t.update == "simultaneous":
             return self._simultaneous_step()
@@ -257,6 +260,8 @@ class Trainer:
                     real, fake = self.augment(real, self.gen, real_y), self.augment(fake, self.gen, fake_y)
             with self._autocast():
                 real_logits, fake_logits, loss_d = self._discriminate(real, fake.detach(), real_y, fake_y)
+            r1 = lazy_r1(self.D, real, real_y, self.step, t.r1_gamma, t.r1_every) if i == 0 else None
+            loss_d = loss_d if r1 is None else loss_d + r1
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
             self.scaler_d.step(self.opt_d)
@@ -272,7 +277,7 @@ class Trainer:
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
-        update_ema(self.G_ema, G, t.ema_decay, self.step)
+        step_ema(self.G_ema, G, t, self.step, t.batch * self.world)
         return step_stats(loss_d, loss_g, real_logits, fake_logits)
 
     def _discriminate(self, real: torch.Tensor, fake: torch.Tensor, real_y: torch.Tensor | None = None,
@@ -306,23 +311,8 @@ class Trainer:
             scaler.update()
         apply_constraints(self.D)
         self.augment.observe(real_logits, None, t.batch, real_y)
-        update_ema(self.G_ema, self.G, t.ema_decay, self.step)
+        step_ema(self.G_ema, self.G, t, self.step, t.batch)
         return step_stats(loss_d, loss_g, real_logits, fake_logits)
-
-    def _apply_schedules(self) -> None:
-        """Learning-rate decay and momentum ramp, as functions of the step (so a resume lands on the same values)."""
-        t = self.config.train
-        if t.lr_decay != 1.0:
-            for opt, lr0 in ((self.opt_g, t.lr_g), (self.opt_d, t.lr_d)):
-                lr = max(lr0 / t.lr_decay ** self.step, t.lr_min)
-                for group in opt.param_groups:
-                    group["lr"] = lr
-        if t.optimizer == "sgd" and t.momentum_final is not None:
-            ramp = min(self.step / t.momentum_steps, 1.0) if t.momentum_steps else 1.0
-            momentum = t.momentum + (t.momentum_final - t.momentum) * ramp
-            for opt in (self.opt_g, self.opt_d):
-                for group in opt.param_groups:
-                    group["momentum"] = momentum
 
     # ------------------------------------------------------------------------------------------- the loop
     def run(self) -> Iterator[Event]:
@@ -385,6 +375,7 @@ class Trainer:
             self.run_dir.write_info(device=device_name(self.device), precision=self._precision_name(),
                                     **(styles if self.n_styles else {}))
         self.clock = SessionClock()
+        self.session_progress = 0.0
         self.schedule = Schedule(self.config.train, self.step, self.world, now=self.clock.start)
         self._acc = torch.zeros(4, device=self.device)  # the window's summed statistics, on the device
         self._window_steps = 0
@@ -396,6 +387,10 @@ class Trainer:
         # Under torchrun, ending on time, a plateau or a request is agreed by all ranks every log_every steps.
         if self.schedule.agreed_step(self.step):
             time_up = self.schedule.time_up(elapsed)
+            if self.config.train.lr_anneal:  # every rank anneals alike: on the mean of their clocks
+                done = self.schedule.progress(self.step, elapsed, 1.0)[0] or 0.0
+                self.session_progress = done if self.world == 1 else \
+                    float(dist.mean_across_ranks(torch.tensor(done, device=self.device)))
             if dist.any_rank(time_up or self._plateau or self._stop.is_set(), self.device):
                 return "time" if time_up else "plateau" if self._plateau else "stopped"
         return None
@@ -428,6 +423,8 @@ class Trainer:
             if self.quality.due(self.step):
                 checked = self.clock.now()
                 quality = yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(elapsed))
+                share = trainer_reconstruction_share(self)
+                quality = quality if share is None else {**quality, "recon_share": share}
                 spent = self.clock.now() - checked  # not training time: kept out of images/s
                 t = self.config.train
                 self._plateau = t.stop_on_plateau and self.quality.plateaued(t.plateau_checks)
@@ -534,9 +531,9 @@ class Trainer:
         stats = StepStats(self.step, self.seconds_before + elapsed, rate * t.batch * self.world, loss_d, loss_g,
                           d_real, d_fake, self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"],
                           progress, eta, round(p, 4) if self.augment_on else None, round(rt, 4),
-                          quality["swd"] if quality else None, quality["copy_share"] if quality else None,
+                          quality.get("swd") if quality else None, quality.get("copy_share") if quality else None,
                           {s: round(v, 4) for s, v in zip(self.styles, p_styles)} if self.augment_on and p_styles
-                          else None)
+                          else None, quality.get("recon_share") if quality else None)
         if self.is_main:
             self.run_dir.append_stats(stats.to_json())
         return stats

@@ -15,7 +15,7 @@ from torch import nn
 
 from gan_studio.config import ModelConfig
 from gan_studio.models.conditional import Projection, n_styles_of, norm2d, sequential
-from gan_studio.models.layers import channels_at, grid_for, init_dcgan_weights
+from gan_studio.models.layers import NoiseInjection, channels_at, grid_for, init_dcgan_weights
 from gan_studio.models.small_grid import Conv2d, ConvTranspose2d
 
 
@@ -30,7 +30,8 @@ class DCGANGenerator(nn.Module):
             ConvTranspose2d(cfg.z_dim, c, (bh, bw), 1, 0, bias=False), norm2d(c, s), nn.ReLU(True)]
         for level in range(1, n):  # each block doubles H and W: (N, c, h, w) -> (N, c', 2h, 2w)
             c_next = channels_at(cfg.width, level, n)
-            layers += [ConvTranspose2d(c, c_next, 4, 2, 1, bias=False), norm2d(c_next, s), nn.ReLU(True)]
+            noise = [NoiseInjection(c_next, bh << level, bw << level)] if cfg.g_noise else []
+            layers += [ConvTranspose2d(c, c_next, 4, 2, 1, bias=False), *noise, norm2d(c_next, s), nn.ReLU(True)]
             c = c_next
         layers += [ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # (N, C, H, W) in [-1, 1]
         self.net = sequential(s, *layers)

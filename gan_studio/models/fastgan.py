@@ -52,7 +52,8 @@ class FastGANGenerator(nn.Module):
         # (N, z, 1, 1) -> (N, ch(0), bh, bw), gated (GLU) as in FastGAN's input layer
         self.init = sequential(s, ConvTranspose2d(cfg.z_dim, 2 * ch(0), (bh, bw), 1, 0, bias=False),
                                norm2d(2 * ch(0), s), nn.GLU(dim=1))
-        self.ups = nn.ModuleList(up_block(ch(i), ch(i + 1), s) for i in range(n - 1))  # level i -> i + 1
+        noise_hw = lambda level: (bh << level, bw << level) if cfg.g_noise else None  # noqa: E731
+        self.ups = nn.ModuleList(up_block(ch(i), ch(i + 1), s, noise_hw(i + 1)) for i in range(n - 1))  # i -> i + 1
         # level i excites level i + SLE_SPAN: the layout of the coarse map gates the channels of the fine one
         self.sle = nn.ModuleDict({str(i + SLE_SPAN): SLE(ch(i), ch(i + SLE_SPAN)) for i in range(n - SLE_SPAN)})
         # The last doubling gives the image: nearest upsampling and a 3x3 convolution, not a strided transposed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from gan_studio.errors import ConfigError
@@ -26,10 +27,38 @@ def channels_at(width: int, level: int, doublings: int) -> int:
     return width * min(2 ** (doublings - 1 - level), MAX_WIDTH_MULT)
 
 
-def up_block(c_in: int, c_out: int, n_styles: int = 0) -> nn.Sequential:
+class NoiseInjection(nn.Module):
+    """x + w * noise: one map of per-pixel Gaussian noise per image, scaled per channel by a learned weight that
+    starts at zero (StyleGAN; FastGAN's generator), so G can draw fine stochastic detail (brush grain) from it
+    rather than from its weights. Fresh noise while training; in eval mode a fixed map, part of the state dict,
+    so an image stays a function of its seed (the gallery, exports and ONNX models depend on that)."""
+
+    fixed: torch.Tensor  # (1, 1, height, width): eval mode's noise map
+
+    def __init__(self, channels: int, height: int, width: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        # a private stream: building the model draws nothing from the global one (the seed's initialisation)
+        gen = torch.Generator().manual_seed(height * 7919 + width)
+        self.register_buffer("fixed", torch.randn(1, 1, height, width, generator=gen))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
+        else:
+            noise = self.fixed.to(x.dtype)
+            if noise.shape[2:] != x.shape[2:]:
+                noise = nn.functional.interpolate(noise, size=x.shape[2:], mode="nearest")
+        # one fused kernel with no (N, C, H, W) temporary; the result keeps x's memory format (channels-last)
+        return torch.addcmul(x, self.weight.to(x.dtype), noise)
+
+
+def up_block(c_in: int, c_out: int, n_styles: int = 0, noise_hw: tuple[int, int] | None = None) -> nn.Sequential:
     """(N, c_in, h, w) -> (N, c_out, 2h, 2w): DCGAN's strided transposed convolution, batch norm (conditional on
-    the style where there are styles: call it with (x, y)) and ReLU."""
-    return sequential(n_styles, ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), norm2d(c_out, n_styles),
+    the style where there are styles: call it with (x, y)) and ReLU; with ``noise_hw`` (2h, 2w), noise injection
+    between the convolution and the batch norm, as in FastGAN."""
+    noise = [NoiseInjection(c_out, *noise_hw)] if noise_hw else []
+    return sequential(n_styles, ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), *noise, norm2d(c_out, n_styles),
                       nn.ReLU(True))
 
 
