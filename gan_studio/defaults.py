@@ -78,6 +78,7 @@ def defaults_for(summary: DataSummary, device: str = "cpu", preset: str | None =
     t = cfg.train
     t.lr_g, t.lr_d, t.batch = fam.lr_g, fam.lr_d, choose_batch(fam, summary.count)
     t.minutes, t.steps = DEFAULT_MINUTES, None
+    t.augment_ops, t.lr_anneal = list(fam.augment_ops), fam.lr_anneal
     t.log_every = CPU_LOG_EVERY if device.split(":")[0] == "cpu" else GPU_LOG_EVERY
     if preset:
         apply_preset(cfg, preset)  # the preset's own values win over the family's

@@ -47,6 +47,10 @@ class ModelFamily:
     batch: int = 64
     augment_small: bool = False  # augmentation="auto" turns DiffAugment + ADA on below SMALL_DATASET images
     flip: bool = False  # random mirroring by default
+    # what D sees through augmentation (gan_studio.engine.augment's names), and the annealing of the learning rates
+    # over the end of a session of known length (TrainConfig.lr_anneal)
+    augment_ops: tuple[str, ...] = ("color", "translation", "cutout")
+    lr_anneal: float = 0.0
 
     def check_shape(self, height: int, width: int) -> str | None:
         """Why this family cannot train images of (height, width), or None when it can."""
@@ -71,7 +75,10 @@ FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (
         wide_aspects=True,
         # Measured on 300 paintings at 64 px: 3e-4 reaches a given SWD in about 70% of the steps 2e-4 needs,
         # and stays stable with the hinge loss and spectral norm.
-        lr_g=3e-4, lr_d=3e-4, augment_small=True),
+        lr_g=3e-4, lr_d=3e-4, augment_small=True,
+        # Measured on 300 paintings, 10 CPU-minutes (benchmarks/README.md, issue 16 ablations): ADA's reflected
+        # translation, scale and flips beside colour and cutout, and the rates annealed over the last half
+        augment_ops=("color", "translation_reflect", "cutout", "flip", "scale"), lr_anneal=0.5),
     ModelFamily(
         name="dcgan", title="DCGAN",
         summary="Deep convolutional GAN of Radford et al. (2016): strided convolutions and batch norm",

@@ -143,3 +143,19 @@ def test_summaries_of_real_folders_and_of_the_mnist_file():
 def test_demo_summary_keeps_the_demo_source():
     demo = summarize_source("demo")
     assert demo.source == "demo" and demo.count == 300 and defaults_for(demo).data.source == "demo"
+
+
+def test_each_family_trains_with_its_own_augmentations_and_annealing():
+    from gan_studio.config import ALL_AUGMENT_OPS
+
+    for fam in FAMILIES.values():
+        assert set(fam.augment_ops) <= set(ALL_AUGMENT_OPS), fam.name
+        assert 0.0 <= fam.lr_anneal <= 1.0
+    cfg = defaults_for(summary(300))
+    assert cfg.model.name == "fastgan"
+    assert cfg.train.augment_ops == list(FAMILIES["fastgan"].augment_ops)
+    assert cfg.train.lr_anneal == FAMILIES["fastgan"].lr_anneal
+    # the paper's MLP keeps its plain schedule
+    mlp = defaults_for(summary(300, side=28, gray=True))
+    assert mlp.model.name == "mlp" and mlp.train.lr_anneal == 0.0
+    cfg.validate()
