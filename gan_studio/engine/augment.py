@@ -9,7 +9,7 @@ differentiable in ``x``, so the generator learns through it, and draws the same 
 
 ADA's further operations, for small sets that exhaust those three: "translation_reflect" (integer translation,
 borders reflected), "scale" (isotropic, bilinear), "flip" (horizontal) and "hue" (rotation about the grey axis).
-The default set stays DiffAugment's three until a measurement says otherwise (benchmarks/README.md).
+Which ones a run uses is its family's choice (gan_studio.families; measured in benchmarks/README.md).
 
 ADA (Karras et al., "Training Generative Adversarial Networks with Limited Data", 2020): the overfitting signal
 r_t = E[sign(D(real))] is gathered over ``interval`` steps, and p moves up when r_t is above the target (D is

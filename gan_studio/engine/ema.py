@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import torch
 from torch import nn
+
+from gan_studio.config import TrainConfig
 
 
 def make_ema(model: nn.Module) -> nn.Module:
@@ -28,8 +29,8 @@ def ema_decay(decay: float, step: int, kimg: float | None = None, rampup: float 
 
 
 @torch.no_grad()
-def step_ema(ema: nn.Module, model: nn.Module, train: Any, step: int, images_per_step: int) -> None:
-    """The EMA update of a training step, as ``train`` (a TrainConfig) sets it."""
+def step_ema(ema: nn.Module, model: nn.Module, train: TrainConfig, step: int, images_per_step: int) -> None:
+    """The EMA update of a training step, as ``train`` sets it."""
     lerp_ema(ema, model, ema_decay(train.ema_decay, step, train.ema_kimg, train.ema_rampup, images_per_step))
 
 
