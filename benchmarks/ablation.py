@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -29,17 +30,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
-REFEREE = ROOT.parent / "shared" / "referee" / "swd.py"
+REFEREE = Path(os.environ.get("GAN_STUDIO_REFEREE", ROOT.parent / "shared" / "referee" / "swd.py"))
 SEEDS = (0, 300, 600)
 
 
-def train_one(data: str, res: int, minutes: float, overrides: dict, out: Path) -> None:
-    """The run a user's ``gan-studio train DATA --res R --minutes M`` would make, with ``overrides`` on top."""
+def train_one(data: str, res: int, minutes: float, overrides: dict, out: Path, steps: int | None = None) -> None:
+    """The run a user's ``gan-studio train DATA --res R --minutes M`` (or ``--steps N``) would make, with
+    ``overrides`` on top."""
     from gan_studio.cli import build_parser, config_from_args, drive_training
     from gan_studio.data.summary import summarize_source
     from gan_studio.engine import Trainer
 
-    args = build_parser().parse_args(["train", data, "--res", str(res), "--minutes", str(minutes)])
+    overrides = dict(overrides)
+    resample = overrides.pop("data.resample", None)  # a measurement only: the images' resize filter (not a setting)
+    if resample:
+        import tempfile
+
+        from PIL import Image
+
+        import gan_studio.data.decode as decode
+
+        decode._RESAMPLE = getattr(Image.Resampling, resample.upper())
+        os.environ["GAN_STUDIO_CACHE"] = tempfile.mkdtemp()  # the cache's key does not name the filter
+    limit = ["--steps", str(steps)] if steps else ["--minutes", str(minutes)]
+    args = build_parser().parse_args(["train", data, "--res", str(res), *limit])
     cfg = config_from_args(args, summarize_source(data))
     for key, value in overrides.items():
         section, name = key.split(".")
@@ -108,6 +122,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data")
     ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--steps", type=int, help="train for this many steps instead of --minutes (a GPU screening "
+                    "at the step count a CPU reaches in M minutes)")
     ap.add_argument("--res", type=int, default=64)
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--name", required=True)
@@ -119,7 +135,7 @@ def main() -> int:
     ap.add_argument("--one", nargs=2, metavar=("JSON", "OUT"), help=argparse.SUPPRESS)  # the training process
     args = ap.parse_args()
     if args.one:
-        train_one(args.data, args.res, args.minutes, json.loads(args.one[0]), Path(args.one[1]))
+        train_one(args.data, args.res, args.minutes, json.loads(args.one[0]), Path(args.one[1]), args.steps)
         return 0
     path = RESULTS / f"ablation_{args.name}.json"
     if args.floor:
@@ -129,7 +145,8 @@ def main() -> int:
         _table(doc)
         return 0
     doc = json.loads(path.read_text()) if path.exists() else {
-        "benchmark": "ablation", "data": args.data, "res": args.res, "minutes": args.minutes, "n": args.n,
+        "benchmark": "ablation", "data": args.data, "res": args.res, "n": args.n,
+        **({"steps": args.steps} if args.steps else {"minutes": args.minutes}),
         "cpu": _cpu(), "variants": {}}
     for spec in args.variant:
         name, _, overrides = spec.partition("=")
@@ -139,7 +156,8 @@ def main() -> int:
         run = Path(args.existing) if args.existing else Path(args.runs) / args.name / name
         began = time.strftime("%Y-%m-%d %H:%M")
         if not args.existing:
-            subprocess.run([sys.executable, __file__, args.data, "--minutes", str(args.minutes), "--res", str(args.res),
+            limit = ["--steps", str(args.steps)] if args.steps else ["--minutes", str(args.minutes)]
+            subprocess.run([sys.executable, __file__, args.data, *limit, "--res", str(args.res),
                             "--name", args.name, "--variant", spec, "--one", overrides or "{}", str(run)], check=True)
         doc["variants"][name] = {"overrides": json.loads(overrides or "{}"), "started": began,
                                  **read_run(run, args.data, args.res, args.n)}

@@ -109,6 +109,30 @@ def test_quality_checks_log_the_reconstruction_share(landscapes32, tmp_path):
     assert all(r.get("recon_share") is None for r in rows if r.get("swd") is None)
 
 
+def test_the_reconstruction_share_reads_the_batches_d_trains_on(landscapes32, tmp_path):
+    # D trains on augmented batches; on clean ones a D past the hinge's margin has no adversarial gradient and the
+    # ratio blew up (~1e11 in a 60-minute run). So the measurement augments both batches, at the current p.
+    from gan_studio.engine.regularize import trainer_reconstruction_share
+
+    cfg = small_config(landscapes32, "dcgan", steps=2, augment="on", augment_p=1.0)
+    cfg.model.name = "fastgan"
+    trainer = Trainer.new(cfg, out=tmp_path / "run")
+    seen = []
+    real_augment = trainer.augment
+
+    def spy(x, gen, y=None):
+        seen.append(x.shape)
+        return real_augment(x, gen, y)
+
+    trainer.augment = spy
+    share = trainer_reconstruction_share(trainer)
+    assert share is not None and share > 0
+    assert len(seen) == 2  # the real batch and the fake batch
+    trainer.augment_on = False
+    seen.clear()
+    assert trainer_reconstruction_share(trainer) is not None and not seen
+
+
 def test_annealing_lowers_the_learning_rates_over_the_end_of_the_session():
     from gan_studio.engine.schedule import anneal_scale
 

@@ -62,7 +62,9 @@ def reconstruction_share(d: Any, d_loss: Callable[[torch.Tensor, torch.Tensor], 
 
 def trainer_reconstruction_share(trainer: Any) -> float | None:
     """``reconstruction_share`` of a Trainer's D now (None unless it is an unconditional self-supervised one), on
-    batches drawn from a seeded stream of its own, so the training's random stream is untouched."""
+    batches drawn from a seeded stream of its own, so the training's random stream is untouched. Both batches go
+    through the augmentation at its current p, as D's batches do in training: on clean reals a D past the hinge's
+    margin has no adversarial gradient at all, and the ratio would say nothing about training."""
     d, t = trainer.D, trainer.config.train
     if not hasattr(d, "reconstruction_loss") or trainer.n_styles:
         return None
@@ -70,4 +72,7 @@ def trainer_reconstruction_share(trainer: Any) -> float | None:
     with torch.no_grad():
         fake = trainer.G_ema(trainer.batches.check_noise(t.batch, t.seed + trainer.step))  # (G's batch norm
         # statistics would move in training mode; the EMA generator was just calibrated for the quality check)
-    return round(reconstruction_share(d, trainer.d_loss, trainer.data.sample(t.batch, gen), fake, t.recon_weight), 4)
+        real = trainer.data.sample(t.batch, gen)
+        if trainer.augment_on:
+            real, fake = trainer.augment(real, gen), trainer.augment(fake, gen)
+    return round(reconstruction_share(d, trainer.d_loss, real, fake, t.recon_weight), 4)
