@@ -5,14 +5,16 @@ a few configuration values changed, then is read by the referee.
         --variant 'defaults={}' --variant 'noise={"model.g_noise": true}' [--res 64]
     python benchmarks/ablation.py DATA --name NAME --variant x --floor   # add per-level ratios to the real floor
     python benchmarks/ablation.py DATA --name NAME --variant 'old_defaults' --existing RUN  # read a finished run
+    python benchmarks/ablation.py DATA --steps 750 --name NAME --variant ...  # a step count, not minutes (GPU screens)
 
 Each variant: ``gan-studio train DATA --res R --minutes M`` built by the command line's own code (the defaults
 policy for this folder, the app's), the variant's ``section.field`` values on top, trained in a process of its own;
 then ``gan-studio sample RUN --n 300 --seed S`` on best.pt for S = 0, 300, 600 and on the newest snapshot (S = 0),
-each read by ../shared/referee/swd.py (SWD x1e3 per level and mean; copy share). Variants run one after another,
-strictly alone: anything else on the machine changes how many steps a variant gets. Appends to
-benchmarks/results/ablation_NAME.json (a variant already there is skipped, so an interrupted ablation resumes) and
-prints a table.
+each read by ../shared/referee/swd.py ($GAN_STUDIO_REFEREE elsewhere; SWD x1e3 per level and mean; copy share).
+One key is not a setting: ``data.resample`` (e.g. "bicubic") swaps the resize filter the images are loaded with, to
+measure it. Variants run one after another, strictly alone: anything else on the machine changes how many steps a
+variant gets. Appends to benchmarks/results/ablation_NAME.json (a variant already there is skipped, so an
+interrupted ablation resumes) and prints a table.
 """
 
 from __future__ import annotations

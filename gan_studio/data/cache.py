@@ -30,7 +30,7 @@ from gan_studio.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: JPEGs drafted only to twice the size needed, then resampled (decode.DRAFT_MARGIN)
 _SUBDIR = "datasets"
 
 

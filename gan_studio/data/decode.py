@@ -35,6 +35,7 @@ RANDOM_CROP_SCALE = 9 / 8  # crop='random' stores this much more so the trainer 
 PAD_COLOUR = 0  # crop='pad' letterboxes with black: predictable, and the same for every image of a set
 
 _RESAMPLE = Image.Resampling.LANCZOS
+DRAFT_MARGIN = 2  # JPEG draft decoding stops at this multiple of the needed size; the filter does the rest
 _REDUCING_GAP = 3.0  # integer pre-reduction first (fast), then LANCZOS over >= 3x the target: no visible loss
 _EXIF_ORIENTATION = 0x0112
 
@@ -143,8 +144,13 @@ def _decode_open(im: Image.Image, height: int, width: int, crop: str, max_pixels
     transposed = orientation in (5, 6, 7, 8)  # these swap width and height
     shown = (h0, w0) if transposed else (w0, h0)
 
-    # Reduced JPEG decoding (1/2, 1/4, 1/8) when the source is at least twice what the crop policy needs.
+    # Reduced JPEG decoding (1/2, 1/4, 1/8) for speed, but only down to DRAFT_MARGIN times what the crop policy
+    # needs: the last factor of two or more is the resampling filter's. A DCT-scaled decode straight to the target
+    # leaves block-wise texture a resize does not: 300 paintings decoded 256 -> 64 that way read SWD 10.4 against
+    # the same paintings resized bicubically (64 px level 14.5), against 9.4 (11.5) drafted to 128 then resized,
+    # and a generator learns that texture (benchmarks/README.md, issue 16 on a slower CPU).
     need_w, need_h = _needed_size(shown, stored_size(height, width, crop), crop)
+    need_w, need_h = need_w * DRAFT_MARGIN, need_h * DRAFT_MARGIN
     if shown[0] >= 2 * need_w and shown[1] >= 2 * need_h:
         im.draft("RGB", (need_h, need_w) if transposed else (need_w, need_h))
     im.load()  # truncated data raises here (LOAD_TRUNCATED_IMAGES stays False)

@@ -38,7 +38,7 @@ class StepStats:
     swd: float | None = None  # the quality check's SWD of EMA samples vs the training images (lower is better),
     copy_share: float | None = None  # and the share of those samples that copy a training image; None: not measured
     augment_p_styles: dict[str, float] | None = None  # a conditional model's p per style (augment_p: their mean)
-    # with a quality check, a self-supervised D's reconstruction gradient on its trunk / the adversarial one's
+    # with a quality check, a self-supervised D's reconstruction share of its trunk gradient, |r| / (|r| + |adv|)
     recon_share: float | None = None
 
     def to_json(self) -> dict:

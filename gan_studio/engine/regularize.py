@@ -36,9 +36,11 @@ def lazy_r1(d: Any, real: torch.Tensor, y: torch.Tensor | None, step: int, gamma
 
 def reconstruction_share(d: Any, d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], real: torch.Tensor,
                          fake: torch.Tensor, weight: float) -> float:
-    """|grad_trunk(weight x recon)| / |grad_trunk(adversarial)| on one real and one fake batch, in float32 (the
-    norms over every trunk parameter both losses reach); D's gradients and buffers (spectral norm's vectors, batch
-    norm's statistics, which a forward pass in training mode moves) are left as they were."""
+    """The reconstruction's share of D's trunk gradient on one real and one fake batch: |r| / (|r| + |a|) for
+    r = grad_trunk(weight x recon), a = grad_trunk(adversarial), in float32 (norms over every trunk parameter both
+    losses reach). Bounded in [0, 1]: a batch past the hinge's margin has no adversarial gradient (share 1), where
+    |r| / |a| would be unbounded. D's gradients and buffers (spectral norm's vectors, batch norm's statistics,
+    which a forward pass in training mode moves) are left as they were."""
     was = [p.requires_grad for p in d.parameters()]
     buffers = [b.clone() for b in d.buffers()]
     d.requires_grad_(True)
@@ -57,7 +59,7 @@ def reconstruction_share(d: Any, d_loss: Callable[[torch.Tensor, torch.Tensor], 
     shared = [(a, r) for a, r in zip(g_adv, g_rec) if r is not None]
     rec = torch.stack([r.float().square().sum() for _, r in shared]).sum().sqrt()
     adv = torch.stack([a.float().square().sum() for a, _ in shared]).sum().sqrt()
-    return float(rec / adv.clamp(min=1e-12))
+    return float(rec / (rec + adv).clamp(min=1e-12))
 
 
 def trainer_reconstruction_share(trainer: Any) -> float | None:
