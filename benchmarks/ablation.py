@@ -11,9 +11,8 @@ Each variant: ``gan-studio train DATA --res R --minutes M`` built by the command
 policy for this folder, the app's), the variant's ``section.field`` values on top, trained in a process of its own;
 then ``gan-studio sample RUN --n 300 --seed S`` on best.pt for S = 0, 300, 600 and on the newest snapshot (S = 0),
 each read by ../shared/referee/swd.py ($GAN_STUDIO_REFEREE elsewhere; SWD x1e3 per level and mean; copy share).
-One key is not a setting: ``data.resample`` (e.g. "bicubic") swaps the resize filter the images are loaded with, to
-measure it. Variants run one after another, strictly alone: anything else on the machine changes how many steps a
-variant gets. Appends to benchmarks/results/ablation_NAME.json (a variant already there is skipped, so an
+Variants run one after another, strictly alone: anything else on the machine changes how many steps a variant
+gets. Appends to benchmarks/results/ablation_NAME.json (a variant already there is skipped, so an
 interrupted ablation resumes) and prints a table.
 """
 
@@ -43,17 +42,6 @@ def train_one(data: str, res: int, minutes: float, overrides: dict, out: Path, s
     from gan_studio.data.summary import summarize_source
     from gan_studio.engine import Trainer
 
-    overrides = dict(overrides)
-    resample = overrides.pop("data.resample", None)  # a measurement only: the images' resize filter (not a setting)
-    if resample:
-        import tempfile
-
-        from PIL import Image
-
-        import gan_studio.data.decode as decode
-
-        decode._RESAMPLE = getattr(Image.Resampling, resample.upper())
-        os.environ["GAN_STUDIO_CACHE"] = tempfile.mkdtemp()  # the cache's key does not name the filter
     limit = ["--steps", str(steps)] if steps else ["--minutes", str(minutes)]
     args = build_parser().parse_args(["train", data, "--res", str(res), *limit])
     cfg = config_from_args(args, summarize_source(data))
