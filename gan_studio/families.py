@@ -79,7 +79,10 @@ FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (
         # Measured on 300 paintings (benchmarks/README.md, issue 16 ablations): ADA's reflected translation, scale
         # and flips beside colour and cutout, and the rates annealed over the last half: at 10 CPU-minutes the best
         # snapshot is unchanged within noise but the newest no longer slides (SWD 24-31 vs 37-41); 60 minutes: 18.9
-        augment_ops=("color", "translation_reflect", "cutout", "flip", "scale"), lr_anneal=0.5),
+        augment_ops=("color", "translation_reflect", "cutout", "flip", "scale"), lr_anneal=0.5,
+        # Batch 32 (benchmarks/README.md, "Issue 16 on a slower CPU"): images per second are the same at 32 and 64
+        # on a CPU, so it takes twice the steps; at 10 minutes SWD 26.1 / 23.4 / 25.8 against 30.5 / 26.6 / 29.0
+        batch=32),
     ModelFamily(
         name="dcgan", title="DCGAN",
         summary="Deep convolutional GAN of Radford et al. (2016): strided convolutions and batch norm",
