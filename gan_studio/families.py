@@ -80,8 +80,9 @@ FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (
         # and flips beside colour and cutout, and the rates annealed over the last half: at 10 CPU-minutes the best
         # snapshot is unchanged within noise but the newest no longer slides (SWD 24-31 vs 37-41); 60 minutes: 18.9
         augment_ops=("color", "translation_reflect", "cutout", "flip", "scale"), lr_anneal=0.5,
-        # Batch 32 (benchmarks/README.md, "Issue 16 on a slower CPU"): images per second are the same at 32 and 64
-        # on a CPU, so it takes twice the steps; at 10 minutes SWD 26.1 / 23.4 / 25.8 against 30.5 / 26.6 / 29.0
+        # Batch 32 (benchmarks/README.md, "Batch 32 becomes FastGAN's default"): a CPU trains as many images a
+        # second at 32 as at 64, so twice the steps; 10 minutes on a Zen 4: Monet 25.8 vs 29.0, Song 31.1 vs
+        # 40.3, Ming 30.2 vs 34.8; 60 minutes: Monet 18.8 (batch 64 on a CPU twice as fast: 18.9)
         batch=32),
     ModelFamily(
         name="dcgan", title="DCGAN",
