@@ -79,7 +79,11 @@ FAMILIES: dict[str, ModelFamily] = {f.name: f for f in (
         # Measured on 300 paintings (benchmarks/README.md, issue 16 ablations): ADA's reflected translation, scale
         # and flips beside colour and cutout, and the rates annealed over the last half: at 10 CPU-minutes the best
         # snapshot is unchanged within noise but the newest no longer slides (SWD 24-31 vs 37-41); 60 minutes: 18.9
-        augment_ops=("color", "translation_reflect", "cutout", "flip", "scale"), lr_anneal=0.5),
+        augment_ops=("color", "translation_reflect", "cutout", "flip", "scale"), lr_anneal=0.5,
+        # Batch 32 (benchmarks/README.md, "Batch 32 becomes FastGAN's default"): a CPU trains as many images a
+        # second at 32 as at 64, so twice the steps; 10 minutes on a Zen 4: Monet 25.8 vs 29.0, Song 31.1 vs
+        # 40.3, Ming 30.2 vs 34.8; 60 minutes: Monet 18.8 (batch 64 on a CPU twice as fast: 18.9)
+        batch=32),
     ModelFamily(
         name="dcgan", title="DCGAN",
         summary="Deep convolutional GAN of Radford et al. (2016): strided convolutions and batch norm",

@@ -30,7 +30,7 @@ def summary(count=300, side=256, gray=False, aspect=1.0, source="/pictures") -> 
 def test_a_few_hundred_paintings_get_the_data_efficient_model_at_its_measured_settings():
     cfg = defaults_for(summary(300))
     fam = FAMILIES["fastgan"]
-    assert (cfg.model.name, cfg.data.res, cfg.model.width, cfg.train.batch) == ("fastgan", 64, 64, 64)
+    assert (cfg.model.name, cfg.data.res, cfg.model.width, cfg.train.batch) == ("fastgan", 64, 64, 32)
     assert (cfg.train.lr_g, cfg.train.lr_d) == (fam.lr_g, fam.lr_d) == (3e-4, 3e-4)
     assert (cfg.data.flip, cfg.train.augment, cfg.train.minutes) == (False, "auto", 10.0)
     assert "made for folders under 2,000 images" in why_default(summary(300))

@@ -223,8 +223,9 @@ class TrainingForm(QScrollArea):
         self.batch = QSpinBox()
         self.batch.setRange(1, 4096)
         self.batch.setSingleStep(8)
-        set_tip(self.batch, "Images per step. 64 is the DCGAN paper's choice; smaller batches suit small folders "
-                            "and small memory, larger ones a big GPU.")
+        set_tip(self.batch, "Images per step. FastGAN's default is 32 (measured: a CPU trains as many images a "
+                            "second at 32 as at 64, so twice the steps, and better pictures in the same minutes); "
+                            "64 is the DCGAN paper's choice; larger batches suit a big GPU.")
         self.lr_g = self._lr()
         set_tip(self.lr_g, "Generator learning rate. 0.0002 is the DCGAN paper's value for Adam; the paper-mnist "
                            "preset's SGD takes 0.1.")
