@@ -4,7 +4,7 @@
     python benchmarks/checkpoint_cost.py --minutes 3 --data FOLDER
 
 Trains the defaults policy's configuration for the folder (what `gan-studio train FOLDER` and the app's Start
-train: FastGAN, 64 px, width 64, batch 64 on monet300) with a checkpoint every `checkpoint_minutes` (2 by
+train: FastGAN, 64 px, width 64, its default batch on monet300) with a checkpoint every `checkpoint_minutes` (2 by
 default), times every checkpoint the trainer writes (the EMA generator's batch-norm recalibration, the state
 copy kept for a rollback, the atomic write and fsync, the pruning of old ones) and prints the share of the
 session they took. Target: under 2%. Writes benchmarks/results/checkpoint_cost.json.
