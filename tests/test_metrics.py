@@ -50,6 +50,16 @@ def test_swd_of_a_set_against_its_augmented_copy_is_small_and_noise_is_large(lan
     assert noise > 100 and small < 0.5 * noise
 
 
+def test_swd_reads_the_same_whatever_the_number_of_threads_that_sort_its_projections(landscapes):
+    a, b = landscapes[:40], landscapes[40:80]
+    one = M.swd(a, b, seed=7, threads=1).levels
+    assert M.swd(a, b, seed=7, threads=2).levels == one and M.swd(a, b, seed=7, threads=5).levels == one
+    rows = np.random.default_rng(0).standard_normal((9, 500)).astype(np.float32)
+    blocks = [rows.copy(), rows[:4].copy()]
+    M.sort_rows(blocks, threads=4)  # more threads than some blocks have rows: each row still sorted once
+    assert (blocks[0] == np.sort(rows, axis=1)).all() and (blocks[1] == np.sort(rows[:4], axis=1)).all()
+
+
 def test_swd_has_one_level_per_octave_down_to_16_pixels_and_takes_either_layout(landscapes):
     a, b = landscapes[:20], landscapes[20:40]
     r = M.swd(a, b, seed=3)
