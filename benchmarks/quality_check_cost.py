@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,12 +35,16 @@ sys.path.insert(0, str(ROOT))
 MONET = ROOT.parent / "shared" / "datasets" / "monet300"
 
 
-def cpu_name() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or platform.machine()
+def cpu() -> str:
+    """The engine's name for the processor, with its family and model (an "AMD EPYC" is a Zen 4 or a Zen 5)."""
+    from gan_studio.engine.routes import cpu_name
+
+    fields = {}
+    if Path("/proc/cpuinfo").is_file():
+        for line in Path("/proc/cpuinfo").read_text(errors="ignore").splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    return f"{cpu_name()} (family {fields.get('cpu family', '?')} model {fields.get('model', '?')})"
 
 
 def images(data: str, res: int, n: int) -> np.ndarray:
@@ -117,7 +120,7 @@ def main() -> int:
         print(f"{r['run']}: {r['steps']} steps, {r['checks']} checks took {r['check_s']} s of {r['wall_s']} s "
               f"({r['share']:.1%}; {r['mean_check_s']} s a check)")
     result = {"data": Path(args.data).name, "readings": rows, "runs": runs,
-              "machine": {"cpu": cpu_name(), "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
+              "machine": {"cpu": cpu(), "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
                           "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
                           "numpy": np.__version__},
               "date": time.strftime("%Y-%m-%d %H:%M")}
