@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +60,23 @@ def test_swd_reads_the_same_whatever_the_number_of_threads_that_sort_its_project
     blocks = [rows.copy(), rows[:4].copy()]
     M.sort_rows(blocks, threads=4)  # more threads than some blocks have rows: each row still sorted once
     assert (blocks[0] == np.sort(rows, axis=1)).all() and (blocks[1] == np.sort(rows[:4], axis=1)).all()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_swd_sorts_in_a_forked_child_after_its_parent_has(landscapes):
+    a, b = landscapes[:20], landscapes[20:40]
+    expected = M.swd(a, b, seed=2, threads=2).levels  # the parent's pool now exists, with its threads
+    pid = os.fork()
+    if pid == 0:  # the child inherits the pool object but none of its threads: it must make its own
+        torch.set_num_threads(1)  # torch's own OpenMP pool is not fork-safe either (that is torch's to mind)
+        os._exit(0 if M.swd(a, b, seed=2, threads=2).levels == expected else 1)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    assert done[0] == pid and os.waitstatus_to_exitcode(done[1]) == 0, "the forked child hung or read differently"
 
 
 def test_swd_has_one_level_per_octave_down_to_16_pixels_and_takes_either_layout(landscapes):

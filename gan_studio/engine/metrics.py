@@ -136,7 +136,8 @@ def _normalise(desc: torch.Tensor) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=None)
-def _sort_pool(workers: int) -> ThreadPoolExecutor:
+def _sort_pool(workers: int, pid: int) -> ThreadPoolExecutor:
+    """One pool per process (``pid``): a forked child inherits the parent's pool without its threads."""
     return ThreadPoolExecutor(workers, thread_name_prefix="swd-sort")
 
 
@@ -155,7 +156,7 @@ def sort_rows(blocks: list[np.ndarray], threads: int | None = None) -> None:
             block.sort(axis=1)
         return
     pieces = [piece for block in blocks for piece in np.array_split(block, threads) if len(piece)]  # row views
-    list(_sort_pool(threads).map(lambda piece: piece.sort(axis=1), pieces))
+    list(_sort_pool(threads, os.getpid()).map(lambda piece: piece.sort(axis=1), pieces))
 
 
 def _sliced_distance(a: torch.Tensor, b: torch.Tensor, gen: torch.Generator, repeats: int, directions: int,
