@@ -12,7 +12,7 @@ a reading with one sorting thread (the old way) against the default, alternating
 128 px, and reports the median of each and their ratio.
 
 `--runs`: for each finished run folder, the pauses in its stats.jsonl at the quality checks (the wall-clock gap
-between the log line at a check and the next one, less the median gap of the log lines around it) and their share
+between the log line at a check and the next one, less the run's median gap between log lines) and their share
 of the session's wall time: what the checks took from the training minutes the user asked for.
 Writes benchmarks/results/quality_check_cost.json.
 """
