@@ -87,25 +87,31 @@ def read_run(run: Path, data: str, res: int, n: int) -> dict:
 
 
 def floor_levels(doc: dict, runs: Path) -> None:
-    """Each variant's best samples (seed 0) per level against half of the real images, beside the other half's
-    reading (the real floor at that n; benchmarks/quality.py's columns), as ratios."""
+    """Each variant's best samples per level against half of the real images, beside the other half's reading
+    (the real floor at that n), as ratios. Both sides are means (benchmarks/quality.py): the floor over
+    FLOOR_SPLITS random halvings, a variant over the same halvings and both halves of each of its three sample
+    sets (seeds 0, 300, 600), so that one lucky or unlucky split does not decide the ratio."""
     import numpy as np
     from PIL import Image
 
-    from benchmarks.quality import measure, real_floor
+    from benchmarks.quality import FLOOR_SPLITS, half_levels, real_floor
     from gan_studio.data import load_dataset
 
     train = load_dataset(Path(doc["data"]), res=doc["res"]).images
     floor = real_floor(train)
     doc["real_halves_floor"] = floor
+    doc["floor_method"] = (f"mean over {FLOOR_SPLITS} random halvings of the real set; a variant: both halves of "
+                           f"each best sample set against half A of each halving")
     for name, v in doc["variants"].items():
-        folder = Path(v.get("samples_best_0") or runs / f"{name}_best_0")
-        if not folder.is_dir():
+        first = Path(v.get("samples_best_0") or runs / f"{name}_best_0")
+        folders = [first.with_name(first.name[:-1] + seed) for seed in ("0", "300", "600")]
+        sets = [np.stack([np.asarray(Image.open(f).convert("RGB")) for f in sorted(folder.glob("seed_*.png"))])
+                for folder in folders if folder.is_dir()]
+        if not sets:
             continue
-        x = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in sorted(folder.glob("seed_*.png"))])
-        m = measure(x, train)
-        v["half_levels"] = m["swd_half_levels"]
-        v["half_ratio"] = [round(a / b, 2) for a, b in zip(m["swd_half_levels"], floor["swd_levels"])]
+        h = half_levels(sets, train)
+        v["half_levels"], v["half_levels_sd"], v["half_readings"] = h["levels"], h["levels_sd"], h["readings"]
+        v["half_ratio"] = [round(a / b, 2) for a, b in zip(h["levels"], floor["swd_levels"])]
 
 
 def main() -> int:
