@@ -192,7 +192,8 @@ def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_
     saved: list = []
     run_to_end(check.check(4, generate, lambda: {"step": 4}), saved)  # the first: read again, adopted on 32
     # recorded: the independent readings (30), not the ones that chose it (32) nor the check's own (30)
-    assert run.best_info() == {"step": 4, "swd": 30.0, "swd_check": 30.0, "swd_fresh": 32.0, "copy_share": 0.0}
+    assert run.best_info() == {"step": 4, "swd": 30.0, "swd_check": 30.0, "swd_fresh": 32.0, "copy_share": 0.0,
+                               "swd_readings": [30.0, 30.0, 30.0]}
     figures = run_to_end(check.check(8, generate, lambda: pytest.fail("a lucky reading is not the best")), saved)
     assert figures["swd"] == 25.0 and figures["swd_fresh"] == 34.0  # fresh draws show it no better than 30
     figures = run_to_end(check.check(12, generate, lambda: pytest.fail("not a new best")), saved)
@@ -202,6 +203,60 @@ def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_
     assert run.best_info()["swd"] == 29.5 and run.best_info()["swd_fresh"] == 28.5
     assert run.best_info()["swd_check"] == 31.0
     assert len(set(fresh_seeds)) == 15  # every fresh reading has noise of its own
+
+
+def test_the_session_end_pools_more_readings_of_the_best_into_its_record(tmp_path, monkeypatch):
+    """Three readings leave best.json's figure noisy; the end of a session reads the best six more times, on
+    seeds of their own, and records the mean of all nine (once: a refined record is left alone)."""
+    run = RunDir(tmp_path)
+    run.checkpoints.mkdir()
+    train = np.random.default_rng(0).integers(0, 256, (24, 3, 16, 16), dtype=np.uint8)
+    fresh_seeds: list[int] = []
+    check = QualityCheck(run, every=4, log_every=2, train=train, noise=torch.randn(24, 8), seed=0,
+                         fresh_noise=lambda seed: fresh_seeds.append(seed) or torch.randn(24, 8))
+    fresh = iter([31.0, 33.0, 32.0, 30.0, 30.0, 33.0, 29.0, 29.0, 32.0, 35.0, 28.0, 33.0])
+    monkeypatch.setattr(check.monitor, "measure", lambda samples, labels=None: {"swd": 30.0, "copy_share": 0.0})
+    monkeypatch.setattr(check.monitor, "fresh_swd", lambda samples, seed, labels=None: next(fresh))
+    drawn: list[str] = []
+
+    def model(name):
+        return lambda z: drawn.append(name) or torch.rand(len(z), 3, 16, 16)
+
+    run_to_end(check.check(4, model("now"), lambda: {"step": 4}), [])
+    assert run.best_info()["swd"] == 31.0  # the record: 30, 30, 33
+    drawn.clear()
+    # the best is older than the final state: its own generator (from best.pt) is read, not the current one
+    assert check.refine_best(8, model("now"), lambda: model("best")) == pytest.approx(31.0)
+    assert set(drawn) == {"best"}
+    info = run.best_info()
+    assert info["swd_readings"] == [30.0, 30.0, 33.0, 29.0, 29.0, 32.0, 35.0, 28.0, 33.0] and info["swd"] == 31.0
+    assert info["swd_check"] == 30.0 and info["swd_fresh"] == 32.0 and check.monitor.best_swd == pytest.approx(31.0)
+    assert len(set(fresh_seeds)) == 12  # six more seeds, none of the earlier readings'
+    assert check.refine_best(8, model("now"), lambda: model("best")) is None  # refined already: left alone
+
+
+def test_a_finished_run_records_nine_readings_of_its_best(landscapes32, tmp_path):
+    trainer = Trainer.new(quality_config(landscapes32), out=tmp_path / "run")
+    list(trainer.run())
+    info = RunDir(tmp_path / "run").best_info()
+    assert len(info["swd_readings"]) == 9 and info["swd"] == pytest.approx(np.mean(info["swd_readings"]), abs=2e-3)
+    # the bar a resumed session must beat is the refined figure, in the final checkpoint too
+    final = ckpt.load_checkpoint(RunDir(tmp_path / "run").checkpoint_list()[-1][1])
+    assert final["quality"]["best_swd"] == pytest.approx(info["swd"], abs=2e-3)
+
+
+def test_a_snapshot_generator_draws_what_sampling_from_best_pt_draws(landscapes32, tmp_path):
+    from gan_studio.engine.quality import snapshot_generate
+
+    trainer = Trainer.new(quality_config(landscapes32), out=tmp_path / "run")
+    list(trainer.run())
+    best = RunDir(tmp_path / "run").best_checkpoint
+    generate = snapshot_generate(trainer.G_ema, best, 0, trainer.device)
+    z = torch.randn(5, trainer.config.model.z_dim)
+    loaded = load_generator(tmp_path / "run")
+    with torch.no_grad():
+        expected = (loaded.generator(z).float() + 1.0) / 2.0
+    assert torch.allclose(generate(z), expected, atol=1e-5)
 
 
 def test_fresh_readings_leave_the_training_streams_alone(landscapes32, tmp_path):

@@ -49,7 +49,7 @@ from gan_studio.engine.events import (
 )
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
-from gan_studio.engine.quality import QualityCheck, center_crop
+from gan_studio.engine.quality import QualityCheck, center_crop, snapshot_generate
 from gan_studio.engine.regularize import lazy_r1, trainer_reconstruction_share
 from gan_studio.engine.routes import apply_route, choose_route
 from gan_studio.engine.rundir import RunDir
@@ -461,6 +461,8 @@ class Trainer:
         quality = None
         if self.quality.final_due(self.step):  # the final state gets its chance to be the best
             quality = yield from self.quality.check(self.step, self.generate, lambda: self.state_dict(session))
+        self.quality.refine_best(self.step, self.generate, lambda: snapshot_generate(
+            self.G_ema, self.run_dir.best_checkpoint, self.n_styles, self.device))
         if self.step != self.schedule.last_checkpoint_step or self.last_checkpoint is None:
             yield from self._checkpoint(session)
         if self.is_main and not self.schedule.grid_due(self.step):
