@@ -11,7 +11,8 @@ minimum of many noisy readings is biased low (a best read 20.8 in training and 2
 near or below the best (within ``QualityMonitor.LEAD``) is therefore read again on fresh noise with fresh patch
 and direction draws, and the snapshot is adopted on the mean of those fresh readings alone. Being adopted for
 coming out low biases those readings too, so best.json records (and later checks must beat) the mean of a
-further, independent set of readings of the adopted snapshot.
+further, independent set of readings of the adopted snapshot; at the end of a session the best is read six more
+times and the record becomes the mean of all nine (``QualityCheck.refine_best``).
 
 A conditional model is checked style by style: each style's samples (the check's noise carries the styles in the
 training set's proportions) against that style's training images, and the reading is the mean over the styles.
