@@ -170,15 +170,21 @@ def test_stats_carry_the_augmentation_probability(landscapes32, tmp_path):
     assert torch.isfinite(torch.tensor([s.augment_p for s in stats])).all()
 
 
-def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_those(tmp_path, monkeypatch):
-    """The winner's curse: the minimum of noisy readings is biased low. A leading reading is re-read on fresh
-    noise and fresh patch draws, and only the fresh readings' mean decides and is recorded."""
+def stub_check(tmp_path) -> tuple[RunDir, QualityCheck, list[int]]:
+    """A quality check on random images whose fresh noise batches record their seeds (tests stub the readings)."""
     run = RunDir(tmp_path)
     run.checkpoints.mkdir()
     train = np.random.default_rng(0).integers(0, 256, (24, 3, 16, 16), dtype=np.uint8)
     fresh_seeds: list[int] = []
     check = QualityCheck(run, every=4, log_every=2, train=train, noise=torch.randn(24, 8), seed=0,
                          fresh_noise=lambda seed: fresh_seeds.append(seed) or torch.randn(24, 8))
+    return run, check, fresh_seeds
+
+
+def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_those(tmp_path, monkeypatch):
+    """The winner's curse: the minimum of noisy readings is biased low. A leading reading is re-read on fresh
+    noise and fresh patch draws, and only the fresh readings' mean decides and is recorded."""
+    run, check, fresh_seeds = stub_check(tmp_path)
     readings = iter([30.0, 25.0, 40.0, 31.0])  # the fixed-noise reading of each check
     # three fresh readings per leading check, and three more, independent, to record an adopted one's figure
     fresh = iter([31.0, 33.0, 32.0, 30.0, 30.0, 30.0, 33.0, 35.0, 34.0, 28.0, 29.0, 28.5, 29.0, 29.5, 30.0])
@@ -208,12 +214,7 @@ def test_a_lucky_reading_is_read_again_on_fresh_draws_and_the_best_is_chosen_on_
 def test_the_session_end_pools_more_readings_of_the_best_into_its_record(tmp_path, monkeypatch):
     """Three readings leave best.json's figure noisy; the end of a session reads the best six more times, on
     seeds of their own, and records the mean of all nine (once: a refined record is left alone)."""
-    run = RunDir(tmp_path)
-    run.checkpoints.mkdir()
-    train = np.random.default_rng(0).integers(0, 256, (24, 3, 16, 16), dtype=np.uint8)
-    fresh_seeds: list[int] = []
-    check = QualityCheck(run, every=4, log_every=2, train=train, noise=torch.randn(24, 8), seed=0,
-                         fresh_noise=lambda seed: fresh_seeds.append(seed) or torch.randn(24, 8))
+    run, check, fresh_seeds = stub_check(tmp_path)
     fresh = iter([31.0, 33.0, 32.0, 30.0, 30.0, 33.0, 29.0, 29.0, 32.0, 35.0, 28.0, 33.0])
     monkeypatch.setattr(check.monitor, "measure", lambda samples, labels=None: {"swd": 30.0, "copy_share": 0.0})
     monkeypatch.setattr(check.monitor, "fresh_swd", lambda samples, seed, labels=None: next(fresh))
