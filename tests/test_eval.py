@@ -236,6 +236,22 @@ def test_the_session_end_pools_more_readings_of_the_best_into_its_record(tmp_pat
     assert check.refine_best(8, model("now"), lambda: model("best")) is None  # refined already: left alone
 
 
+def test_a_damaged_best_snapshot_keeps_its_record_at_the_session_end(landscapes32, tmp_path, monkeypatch):
+    """best.pt damaged after it was written: the end of the session leaves best.json's figure and finishes."""
+    from gan_studio.engine.quality import snapshot_generate
+
+    run, check, _ = stub_check(tmp_path)
+    monkeypatch.setattr(check.monitor, "measure", lambda samples, labels=None: {"swd": 30.0, "copy_share": 0.0})
+    monkeypatch.setattr(check.monitor, "fresh_swd", lambda samples, seed, labels=None: 30.0)
+    run_to_end(check.check(4, lambda z: torch.rand(len(z), 3, 16, 16), lambda: {"step": 4}), [])
+    run.best_checkpoint.write_bytes(b"not a checkpoint")
+    before = run.best_info()
+    module = torch.nn.Linear(8, 8)
+    assert check.refine_best(8, lambda z: pytest.fail("not the best"),
+                             lambda: snapshot_generate(module, run.best_checkpoint, 0, torch.device("cpu"))) is None
+    assert run.best_info() == before and len(before["swd_readings"]) == 3
+
+
 def test_a_finished_run_records_nine_readings_of_its_best(landscapes32, tmp_path):
     trainer = Trainer.new(quality_config(landscapes32), out=tmp_path / "run")
     list(trainer.run())

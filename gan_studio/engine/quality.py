@@ -44,6 +44,7 @@ from gan_studio.engine.metrics import (
 from gan_studio.engine.rundir import RunDir
 from gan_studio.engine.schedule import crosses_multiple
 from gan_studio.engine.trend import plateaued
+from gan_studio.errors import CheckpointError
 
 OVERFIT_RT = 0.9  # r_t above this: D calls (almost) every training image real with certainty
 FRESH_SEED_OFFSET = 555_555_555  # the fresh readings' noise and patch draws: streams of their own
@@ -252,7 +253,8 @@ class QualityCheck:
         leave best.json's figure uncertain by 0.9-1.2, nine by 0.5-0.7. Once per session, after the
         training time: the checks during training stay as cheap as they were. ``generate`` is the model at
         ``step``; ``best_generate()`` makes one for checkpoints/best.pt when the best is older. Returns the new
-        figure, or None when there is nothing to refine (no best written this session, or already refined)."""
+        figure, or None when there is nothing to refine (no best written this session, already refined, or best.pt
+        unreadable)."""
         if self.monitor is None or self.fresh_noise is None:
             return None
         info = self.run_dir.best_info()
@@ -261,7 +263,10 @@ class QualityCheck:
         readings = info.get("swd_readings")
         if not isinstance(readings, list) or len(readings) != self.monitor.FRESH:
             return None
-        best = generate if info["step"] == step else best_generate()
+        try:
+            best = generate if info["step"] == step else best_generate()
+        except CheckpointError:  # best.pt damaged since it was written: its figure stays; sampling falls back
+            return None
         readings = readings + self._fresh_readings(info["step"], 2 * self.monitor.FRESH, self.monitor.REFINE, best)
         self.monitor.best_swd = float(np.mean(readings))
         info.update(swd=round(self.monitor.best_swd, 3), swd_readings=[round(r, 3) for r in readings])
