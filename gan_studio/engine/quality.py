@@ -249,8 +249,9 @@ class QualityCheck:
     def refine_best(self, step: int, generate: Callable[[torch.Tensor], torch.Tensor],
                     best_generate: Callable[[], Callable[[torch.Tensor], torch.Tensor]]) -> float | None:
         """At the end of a session, read the best snapshot ``REFINE`` more times and record the mean of these and
-        its record's readings. A reading's own spread is 1.5-2 SWD at 64 px (most of it the 16 px level): three
-        leave best.json's figure uncertain by 0.9-1.2, nine by 0.5-0.7. Once per session, after the
+        its record's readings. Readings of one snapshot spread by 0.8-1.9 SWD at 64 px between sample sets (eight
+        snapshots measured; most of it the 16 px level): three leave best.json's figure uncertain by 0.5-1.1,
+        nine by 0.3-0.6. Once per session, after the
         training time: the checks during training stay as cheap as they were. ``generate`` is the model at
         ``step``; ``best_generate()`` makes one for checkpoints/best.pt when the best is older. Returns the new
         figure, or None when there is nothing to refine (no best written this session, already refined, or best.pt
@@ -261,7 +262,8 @@ class QualityCheck:
         if info is None or info["step"] != self.monitor.best_step:
             return None
         readings = info.get("swd_readings")
-        if not isinstance(readings, list) or len(readings) != self.monitor.FRESH:
+        if not (isinstance(readings, list) and len(readings) == self.monitor.FRESH
+                and all(isinstance(r, (int, float)) for r in readings)):
             return None
         try:
             best = generate if info["step"] == step else best_generate()
