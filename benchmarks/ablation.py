@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -103,8 +102,8 @@ def floor_levels(doc: dict, runs: Path) -> None:
     doc["floor_method"] = (f"mean over {FLOOR_SPLITS} random halvings of the real set; a variant: both halves of "
                            f"each best sample set against half A of each halving")
     for name, v in doc["variants"].items():
-        first = Path(v.get("samples_best_0") or runs / f"{name}_best_0")
-        folders = [first.with_name(first.name[:-1] + seed) for seed in ("0", "300", "600")]
+        first = Path(v.get("samples_best_0") or runs / f"{name}_best_0")  # read_run's folders: NAME_best_SEED
+        folders = [first.with_name(f"{first.name.removesuffix('_0')}_{seed}") for seed in SEEDS]
         sets = [np.stack([np.asarray(Image.open(f).convert("RGB")) for f in sorted(folder.glob("seed_*.png"))])
                 for folder in folders if folder.is_dir()]
         if not sets:
@@ -133,6 +132,8 @@ def main() -> int:
     if args.one:
         train_one(args.data, args.res, args.minutes, json.loads(args.one[0]), Path(args.one[1]), args.steps)
         return 0
+    from benchmarks import machine
+
     path = RESULTS / f"ablation_{args.name}.json"
     if args.floor:
         doc = json.loads(path.read_text())
@@ -143,7 +144,7 @@ def main() -> int:
     doc = json.loads(path.read_text()) if path.exists() else {
         "benchmark": "ablation", "data": args.data, "res": args.res, "n": args.n,
         **({"steps": args.steps} if args.steps else {"minutes": args.minutes}),
-        "cpu": _cpu(), "variants": {}}
+        "cpu": machine.cpu_description(), "variants": {}}
     for spec in args.variant:
         name, _, overrides = spec.partition("=")
         if name in doc["variants"]:
@@ -161,16 +162,6 @@ def main() -> int:
         path.write_text(json.dumps(doc, indent=1) + "\n")
         _table(doc)
     return 0
-
-
-def _cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
-        return " ".join(fields.get(k, "").strip() for k in ("Model name", "CPU family", "Model")) + \
-            f" ({fields.get('CPU(s)', '').strip()} CPUs)"
-    except OSError:
-        return platform.processor()
 
 
 def _table(doc: dict) -> None:

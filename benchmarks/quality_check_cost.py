@@ -35,18 +35,6 @@ sys.path.insert(0, str(ROOT))
 MONET = ROOT.parent / "shared" / "datasets" / "monet300"
 
 
-def cpu() -> str:
-    """The engine's name for the processor, with its family and model (an "AMD EPYC" is a Zen 4 or a Zen 5)."""
-    from gan_studio.engine.routes import cpu_name
-
-    fields = {}
-    if Path("/proc/cpuinfo").is_file():
-        for line in Path("/proc/cpuinfo").read_text(errors="ignore").splitlines():
-            key, _, value = line.partition(":")
-            fields.setdefault(key.strip(), value.strip())
-    return f"{cpu_name()} (family {fields.get('cpu family', '?')} model {fields.get('model', '?')})"
-
-
 def images(data: str, res: int, n: int) -> np.ndarray:
     """``n`` training images at ``res`` as the trainer's check sees them (uint8 N, C, H, W)."""
     if data == "demo":
@@ -96,6 +84,8 @@ def check_pauses(run: Path) -> dict[str, float | int | str]:
 def main() -> int:
     import torch
 
+    from benchmarks import machine
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(MONET) if MONET.is_dir() else "demo")
     p.add_argument("--n", type=int, default=300, help="images per set (the check's quality_n)")
@@ -120,7 +110,7 @@ def main() -> int:
         print(f"{r['run']}: {r['steps']} steps, {r['checks']} checks took {r['check_s']} s of {r['wall_s']} s "
               f"({r['share']:.1%}; {r['mean_check_s']} s a check)")
     result = {"data": Path(args.data).name, "readings": rows, "runs": runs,
-              "machine": {"cpu": cpu(), "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
+              "machine": {"cpu": machine.cpu_description(), "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
                           "torch_threads": torch.get_num_threads(), "python": platform.python_version(),
                           "numpy": np.__version__},
               "date": time.strftime("%Y-%m-%d %H:%M")}
