@@ -22,6 +22,7 @@ One SWD over the pooled sets would forgive a Monet painted in a Song palette as 
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from pathlib import Path
 from typing import Any, Callable, Generator
@@ -55,22 +56,25 @@ def _draw(generate: Callable[[torch.Tensor], torch.Tensor], noise: torch.Tensor)
     return torch.cat([generate(z).clamp(0, 1).mul(255).round().to(torch.uint8) for z in noise.split(100)])
 
 
+@torch.no_grad()
+def generate_with(module: torch.nn.Module, z: torch.Tensor, n_styles: int, device: torch.device,
+                  y: torch.Tensor | None = None) -> torch.Tensor:
+    """Images in [0, 1], float32 on the CPU, of a generator for noise ``z``. With styles, ``y`` (N, S) is each
+    image's style (or blend); without it, each row of ``z`` carries its style after its noise (a check's batch)."""
+    if n_styles and y is None:
+        z, y = z[:, :-n_styles], z[:, -n_styles:]
+    y = y.to(device) if y is not None else None
+    return (module(z.to(device), y).float().cpu() + 1.0) / 2.0
+
+
 def snapshot_generate(module: torch.nn.Module, path: Path, n_styles: int, device: torch.device
                       ) -> Callable[[torch.Tensor], torch.Tensor]:
     """``generate`` (noise -> images in [0, 1] on the CPU) for the EMA generator saved in the checkpoint at
-    ``path``, on a copy of ``module`` (the training's own generator is left alone); like Trainer.generate, each
-    noise row carries its style after its noise when there are ``n_styles``."""
+    ``path``, on a copy of ``module`` (the training's own generator is left alone)."""
     g = copy.deepcopy(module)
     ckpt.load_module_state(g, ckpt.load_checkpoint(path)["G_ema"], "the best snapshot's generator")
     g.eval()
-
-    @torch.no_grad()
-    def generate(z: torch.Tensor) -> torch.Tensor:
-        y = z[:, -n_styles:].to(device) if n_styles else None
-        z = z[:, :-n_styles] if n_styles else z
-        return (g(z.to(device), y).float().cpu() + 1.0) / 2.0
-
-    return generate
+    return functools.partial(generate_with, g, n_styles=n_styles, device=device)
 
 
 def center_crop(images: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -49,7 +49,7 @@ from gan_studio.engine.events import (
 )
 from gan_studio.engine.lock import RunLock
 from gan_studio.engine.losses import LOSSES, step_stats
-from gan_studio.engine.quality import QualityCheck, center_crop, snapshot_generate
+from gan_studio.engine.quality import QualityCheck, center_crop, generate_with, snapshot_generate
 from gan_studio.engine.regularize import lazy_r1, trainer_reconstruction_share
 from gan_studio.engine.routes import apply_route, choose_route
 from gan_studio.engine.rundir import RunDir
@@ -545,10 +545,7 @@ class Trainer:
         """EMA generator images in [0, 1], float32 on the CPU. With styles, ``y`` (N, S) is each image's style (or
         blend); without it, each row of ``z`` carries its style after its noise (the quality check's batches)."""
         self._calibrate_ema()
-        if self.n_styles and y is None:
-            z, y = z[:, :-self.n_styles], z[:, -self.n_styles:]
-        y = y.to(self.device) if y is not None else None
-        return (self.G_ema(z.to(self.device), y).float().cpu() + 1.0) / 2.0
+        return generate_with(self.G_ema, z, self.n_styles, self.device, y)
 
     def _calibrate_ema(self) -> None:
         """Batch-norm statistics for the EMA weights of this step: once a step (a preview, a quality check and a
