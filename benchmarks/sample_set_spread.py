@@ -10,11 +10,13 @@ ref3's three folders), with the engine's SWD against the training images, and re
 - the readings' mean and standard deviation (one set's spread around the snapshot's quality);
 - by resampling those readings, the chance that a mean of three lands more than 1.5 from the mean of all K (what
   a recorder that knew the snapshot's quality exactly would see), and more than 1.5 from a mean of nine (a
-  recorder like the engine's, best.json's nine readings);
+  recorder like the engine's, best.json's nine readings), and that a mean of ten sets lands more than 1.5 from
+  a mean of nine (the point restated on ten sample seeds);
 - across snapshots, each set's deviation from its snapshot's mean: one noise set that reads low in every
   snapshot is a bias of ref3 that no recorder can see.
 
-Writes benchmarks/results/sample_set_spread.json (or --out).
+Writes benchmarks/results/sample_set_spread.json (or --out); `--restat FILE` recomputes the statistics from a
+results file's stored readings.
 """
 
 from __future__ import annotations
@@ -50,12 +52,15 @@ def readings(run: Path, sets: int) -> tuple[int, list[list[float]]]:
     return g.step, rows
 
 
-def miss_rates(means: np.ndarray, seed: int = 0) -> tuple[float, float]:
-    """P(|mean of 3 - mean of all| > GAP) and P(|mean of 3 - mean of 9| > GAP), resampling ``means``."""
+def miss_rates(means: np.ndarray, seed: int = 0) -> dict[str, float]:
+    """By resampling ``means``: P(|mean of 3 - mean of all| > GAP) ("exact"), P(|mean of 3 - mean of 9| > GAP)
+    ("nine"), and P(|mean of 10 - mean of 9| > GAP) ("ten_vs_nine": the point restated on ten sample seeds)."""
     rng = np.random.default_rng(seed)
     three = rng.choice(means, (DRAWS, 3)).mean(1)
     nine = rng.choice(means, (DRAWS, 9)).mean(1)
-    return float((abs(three - means.mean()) > GAP).mean()), float((abs(three - nine) > GAP).mean())
+    ten = rng.choice(means, (DRAWS, 10)).mean(1)
+    return {"exact": float((abs(three - means.mean()) > GAP).mean()), "nine": float((abs(three - nine) > GAP).mean()),
+            "ten_vs_nine": float((abs(ten - nine) > GAP).mean())}
 
 
 def shared_sets(per_run: dict[str, list[list[float]]]) -> dict[str, list[float]]:
@@ -71,40 +76,63 @@ def shared_sets(per_run: dict[str, list[list[float]]]) -> dict[str, list[float]]
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("runs", nargs="+", help="NAME=RUN_FOLDER[=SETS] (SETS: default 15)")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "sample_set_spread.json")
-    args = parser.parse_args()
-    from benchmarks.machine import cpu_description
+def summary(path: str, step: int, rows: list[list[float]]) -> dict:
+    means = np.array([r[0] for r in rows])
+    p = miss_rates(means)
+    return {"run": path, "step": step, "readings": rows, "mean": round(float(means.mean()), 3),
+            "sd": round(float(means.std(ddof=1)), 3), "ref3_sets": round(float(means[:3].mean()), 3),
+            "p_ref3_off_exact": round(p["exact"], 4), "p_ref3_off_nine": round(p["nine"], 4),
+            "p_ten_off_nine": round(p["ten_vs_nine"], 4)}
 
-    result: dict = {"cpu": cpu_description(), "gap": GAP, "runs": {}}
-    per_run: dict[str, list[list[float]]] = {}
-    for spec in args.runs:
-        name, path, *rest = spec.split("=")
-        sets = int(rest[0]) if rest else 15
-        step, rows = readings(Path(path), sets)
-        means = np.array([r[0] for r in rows])
-        p_exact, p_nine = miss_rates(means)
-        per_run[name] = rows
-        result["runs"][name] = {"run": path, "step": step, "readings": rows, "mean": round(float(means.mean()), 3),
-                                "sd": round(float(means.std(ddof=1)), 3),
-                                "ref3_sets": round(float(means[:3].mean()), 3),
-                                "p_ref3_off_exact": round(p_exact, 4), "p_ref3_off_nine": round(p_nine, 4)}
-        if len(per_run) > 1:
-            result["shared_sets"] = shared_sets(per_run)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"\n{result['cpu']}; P(off): ref3 more than {GAP} from the snapshot's mean (exact) / from a mean of nine")
-    print(f"{'run':<10} {'step':>6} {'sets':>4} {'mean':>7} {'sd':>6} {'ref3 sets':>9} {'P exact':>8} {'P nine':>7}")
+
+def report(result: dict) -> None:
+    print(f"\n{result['cpu']}; P: ref3 more than {GAP} from the snapshot's mean (exact) / from a mean of nine; "
+          f"a mean of ten from a mean of nine")
+    print(f"{'run':<10} {'step':>6} {'sets':>4} {'mean':>7} {'sd':>6} {'ref3 sets':>9} {'P exact':>8} {'P nine':>7} "
+          f"{'P ten':>6}")
     for name, r in result["runs"].items():
         print(f"{name:<10} {r['step']:>6} {len(r['readings']):>4} {r['mean']:>7.2f} {r['sd']:>6.2f} "
-              f"{r['ref3_sets']:>9.2f} {r['p_ref3_off_exact']:>8.3f} {r['p_ref3_off_nine']:>7.3f}")
+              f"{r['ref3_sets']:>9.2f} {r['p_ref3_off_exact']:>8.3f} {r['p_ref3_off_nine']:>7.3f} "
+              f"{r['p_ten_off_nine']:>6.3f}")
     if "shared_sets" in result:
         s = result["shared_sets"]
         print("set k's deviation from its snapshot's mean, over runs:",
               ", ".join(f"{k}: {d:+.2f}±{e:.2f}" for k, (d, e) in enumerate(zip(s["mean_deviation"],
                                                                                  s["standard_error"]))))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="*", help="NAME=RUN_FOLDER[=SETS] (SETS: default 15)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "sample_set_spread.json")
+    parser.add_argument("--restat", type=Path, help="recompute the statistics from this file's stored readings "
+                                                    "(no generator is loaded) and write them to --out")
+    args = parser.parse_args()
+    from benchmarks.machine import cpu_description
+
+    if args.restat:
+        old = json.loads(args.restat.read_text())
+        result = {**old, "runs": {}}
+        per_run = {name: r["readings"] for name, r in old["runs"].items()}
+        for name, r in old["runs"].items():
+            result["runs"][name] = summary(r["run"], r["step"], r["readings"])
+    else:
+        result = {"cpu": cpu_description(), "gap": GAP, "runs": {}}
+        per_run = {}
+        for spec in args.runs:
+            name, path, *rest = spec.split("=")
+            step, rows = readings(Path(path), int(rest[0]) if rest else 15)
+            per_run[name] = rows
+            result["runs"][name] = summary(path, step, rows)
+            if len(per_run) > 1:
+                result["shared_sets"] = shared_sets(per_run)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(result, indent=1) + "\n")
+    if len(per_run) > 1:
+        result["shared_sets"] = shared_sets(per_run)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    report(result)
     print(f"wrote {args.out}")
 
 
