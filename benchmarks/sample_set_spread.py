@@ -16,7 +16,7 @@ ref3's three folders), with the engine's SWD against the training images, and re
   snapshot is a bias of ref3 that no recorder can see.
 
 Writes benchmarks/results/sample_set_spread.json (or --out); `--restat FILE` recomputes the statistics from a
-results file's stored readings.
+results file's stored readings (and adds the runs given).
 """
 
 from __future__ import annotations
@@ -64,15 +64,21 @@ def miss_rates(means: np.ndarray, seed: int = 0) -> dict[str, float]:
 
 
 def shared_sets(per_run: dict[str, list[list[float]]]) -> dict[str, list[float]]:
-    """Each set's deviation from its snapshot's mean, averaged over snapshots (overall and per level), with the
-    standard error of the overall one."""
+    """Each set's deviation from its snapshot's mean, averaged over snapshots, with its standard error; per level
+    (finest first) among the snapshots with the most common number of levels (64 px runs have three, 128 px four).
+    Over the first k sets, k the fewest any run has."""
     k = min(len(rows) for rows in per_run.values())
-    table = np.array([rows[:k] for rows in per_run.values()])  # runs, sets, 1 + levels
-    dev = table - table.mean(axis=1, keepdims=True)
-    out = {"mean_deviation": dev[:, :, 0].mean(0).round(3).tolist(),
-           "standard_error": (dev[:, :, 0].std(0, ddof=1) / np.sqrt(len(table))).round(3).tolist()}
-    for level in range(1, table.shape[2]):
-        out[f"level_{level}_mean_deviation"] = dev[:, :, level].mean(0).round(3).tolist()
+    means = np.array([[r[0] for r in rows[:k]] for rows in per_run.values()])  # runs, sets
+    dev = means - means.mean(axis=1, keepdims=True)
+    out = {"sets": k, "runs": len(means), "mean_deviation": dev.mean(0).round(3).tolist(),
+           "standard_error": (dev.std(0, ddof=1) / np.sqrt(len(dev))).round(3).tolist()}
+    counts = [len(rows[0]) for rows in per_run.values()]
+    common = max(set(counts), key=counts.count)
+    table = np.array([rows[:k] for rows in per_run.values() if len(rows[0]) == common])  # runs, sets, 1 + levels
+    level_dev = table - table.mean(axis=1, keepdims=True)
+    out["level_runs"] = len(table)
+    for level in range(1, common):
+        out[f"level_{level}_mean_deviation"] = level_dev[:, :, level].mean(0).round(3).tolist()
     return out
 
 
@@ -105,29 +111,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="*", help="NAME=RUN_FOLDER[=SETS] (SETS: default 15)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "sample_set_spread.json")
-    parser.add_argument("--restat", type=Path, help="recompute the statistics from this file's stored readings "
-                                                    "(no generator is loaded) and write them to --out")
+    parser.add_argument("--restat", type=Path, help="start from this file's stored readings (no generator is "
+                                                    "loaded for them), add any runs given, write all to --out")
     args = parser.parse_args()
     from benchmarks.machine import cpu_description
 
-    if args.restat:
+    result: dict = {"cpu": cpu_description(), "gap": GAP, "runs": {}}
+    per_run: dict[str, list[list[float]]] = {}
+    if args.restat:  # the stored readings stand for their runs: no generator is loaded for them
         old = json.loads(args.restat.read_text())
-        result = {**old, "runs": {}}
-        per_run = {name: r["readings"] for name, r in old["runs"].items()}
+        result["cpu"] = old["cpu"]
         for name, r in old["runs"].items():
+            per_run[name] = r["readings"]
             result["runs"][name] = summary(r["run"], r["step"], r["readings"])
-    else:
-        result = {"cpu": cpu_description(), "gap": GAP, "runs": {}}
-        per_run = {}
-        for spec in args.runs:
-            name, path, *rest = spec.split("=")
-            step, rows = readings(Path(path), int(rest[0]) if rest else 15)
-            per_run[name] = rows
-            result["runs"][name] = summary(path, step, rows)
-            if len(per_run) > 1:
-                result["shared_sets"] = shared_sets(per_run)
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(result, indent=1) + "\n")
+    for spec in args.runs:
+        name, path, *rest = spec.split("=")
+        step, rows = readings(Path(path), int(rest[0]) if rest else 15)
+        per_run[name] = rows
+        result["runs"][name] = summary(path, step, rows)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1) + "\n")  # what is read so far survives a crash
     if len(per_run) > 1:
         result["shared_sets"] = shared_sets(per_run)
     args.out.parent.mkdir(parents=True, exist_ok=True)

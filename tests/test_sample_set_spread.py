@@ -37,7 +37,12 @@ def test_a_set_that_reads_low_in_every_snapshot_shows_as_shared():
     dev, se = np.array(shared["mean_deviation"]), np.array(shared["standard_error"])
     assert dev[2] == pytest.approx(-1.8, abs=0.3) and se[2] < 0.3
     assert np.all(abs(np.delete(dev, 2)) < 0.6)
-    assert len(shared["level_3_mean_deviation"]) == 10
+    assert len(shared["level_3_mean_deviation"]) == 10 and shared["level_3_mean_deviation"][2] < -1
+    # a 128 px run has a level more: it counts in the overall figure, and the levels are read among the 64 px runs
+    runs["big"] = rng.normal(28, 0.3, (12, 5)).tolist()
+    shared = spread.shared_sets(runs)
+    assert shared["runs"] == 7 and shared["level_runs"] == 6 and shared["sets"] == 10
+    assert "level_4_mean_deviation" not in shared and shared["mean_deviation"][2] < -1.2
 
 
 def test_the_benchmark_reads_a_finished_run_and_writes_its_table(landscapes32, tmp_path, monkeypatch, capsys):
