@@ -63,14 +63,14 @@ def miss_rates(means: np.ndarray, seed: int = 0) -> dict[str, float]:
             "ten_vs_nine": float((abs(ten - nine) > GAP).mean())}
 
 
-def shared_sets(per_run: dict[str, list[list[float]]]) -> dict[str, list[float]]:
+def shared_sets(per_run: dict[str, list[list[float]]]) -> dict[str, int | list[float]]:
     """Each set's deviation from its snapshot's mean, averaged over snapshots, with its standard error; per level
     (finest first) among the snapshots with the most common number of levels (64 px runs have three, 128 px four).
     Over the first k sets, k the fewest any run has."""
     k = min(len(rows) for rows in per_run.values())
     means = np.array([[r[0] for r in rows[:k]] for rows in per_run.values()])  # runs, sets
     dev = means - means.mean(axis=1, keepdims=True)
-    out = {"sets": k, "runs": len(means), "mean_deviation": dev.mean(0).round(3).tolist(),
+    out: dict[str, int | list[float]] = {"sets": k, "runs": len(means), "mean_deviation": dev.mean(0).round(3).tolist(),
            "standard_error": (dev.std(0, ddof=1) / np.sqrt(len(dev))).round(3).tolist()}
     counts = [len(rows[0]) for rows in per_run.values()]
     common = max(set(counts), key=counts.count)
