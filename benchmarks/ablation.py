@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
 REFEREE = Path(os.environ.get("GAN_STUDIO_REFEREE", ROOT.parent / "shared" / "referee" / "swd.py"))
 SEEDS = (0, 300, 600)
+TEN_SEEDS = tuple(range(0, 3000, 300))  # the best.json point restated on ten sample sets (sample_set_spread.py)
 
 
 def train_one(data: str, res: int, minutes: float, overrides: dict, out: Path, steps: int | None = None) -> None:
@@ -85,6 +86,26 @@ def read_run(run: Path, data: str, res: int, n: int) -> dict:
     return result
 
 
+def ten_seeds(doc: dict, data: str, res: int, n: int, names: list[str]) -> None:
+    """Read each named variant's best.pt at the seeds of TEN_SEEDS not yet read; add best_mean_of_10 and the gap
+    best.json - best_mean_of_10."""
+    for name in names:
+        v = doc["variants"][name]
+        first = Path(v["samples_best_0"])
+        run = first.with_name(name)
+        for seed in TEN_SEEDS:
+            if str(seed) in v["referee_best"]:
+                continue
+            folder = run.parent / f"{run.name}_best_{seed}"
+            subprocess.run([sys.executable, "-m", "gan_studio", "sample", str(run), "--n", str(n), "--seed",
+                            str(seed), "--which", "best", "--out", str(folder)], check=True, capture_output=True)
+            v["referee_best"][str(seed)] = referee(data, folder, res)
+            print(f"{name} seed {seed}: {v['referee_best'][str(seed)]['mean']}", flush=True)
+        v["best_mean_of_10"] = round(statistics.mean(v["referee_best"][str(s)]["mean"] for s in TEN_SEEDS), 2)
+        v["gap_of_10"] = round(v["best"]["swd"] - v["best_mean_of_10"], 2)
+        print(f"{name}: best.json {v['best']['swd']:.2f}, ref10 {v['best_mean_of_10']}, gap {v['gap_of_10']:+.2f}")
+
+
 def floor_levels(doc: dict, runs: Path) -> None:
     """Each variant's best samples per level against half of the real images, beside the other half's reading
     (the real floor at that n), as ratios. Both sides are means (benchmarks/quality.py): the floor over
@@ -125,6 +146,8 @@ def main() -> int:
     ap.add_argument("--variant", action="append", required=True, help="NAME=JSON of section.field values")
     ap.add_argument("--runs", default="/tmp/ablation", help="where the runs and samples go")
     ap.add_argument("--floor", action="store_true", help="only add the per-level real-floor ratios to NAME's file")
+    ap.add_argument("--ten-seeds", action="store_true", help="only read the --variant runs of NAME's file at ten "
+                    "sample seeds (0, 300, ..., 2700): best_mean_of_10")
     ap.add_argument("--existing", metavar="RUN", help="measure this finished run as the one --variant's NAME "
                     "(its overrides are not applied: say in NAME how it was trained)")
     ap.add_argument("--one", nargs=2, metavar=("JSON", "OUT"), help=argparse.SUPPRESS)  # the training process
@@ -135,6 +158,13 @@ def main() -> int:
     from benchmarks import machine
 
     path = RESULTS / f"ablation_{args.name}.json"
+    if args.ten_seeds:
+        doc = json.loads(path.read_text())
+        names = [spec.partition("=")[0] for spec in args.variant]
+        for name in names:  # each run is saved as it is read
+            ten_seeds(doc, args.data, doc.get("res", args.res), doc.get("n", args.n), [name])
+            path.write_text(json.dumps(doc, indent=1) + "\n")
+        return 0
     if args.floor:
         doc = json.loads(path.read_text())
         floor_levels(doc, Path(args.runs) / args.name)
