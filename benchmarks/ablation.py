@@ -62,6 +62,14 @@ def referee(data: str, samples: Path, res: int) -> dict:
             "copied_share": line.get("copied_share")}
 
 
+def sample(run: Path, which: str, seed: int, n: int) -> Path:
+    """`gan-studio sample RUN --n n --seed seed --which which` into RUN's sibling folder NAME_which_seed."""
+    folder = run.parent / f"{run.name}_{which}_{seed}"
+    subprocess.run([sys.executable, "-m", "gan_studio", "sample", str(run), "--n", str(n), "--seed", str(seed),
+                    "--which", which, "--out", str(folder)], check=True, capture_output=True)
+    return folder
+
+
 def read_run(run: Path, data: str, res: int, n: int) -> dict:
     stats = [json.loads(s) for s in (run / "stats.jsonl").read_text().splitlines() if s.strip()]
     best_file = run / "checkpoints" / "best.json"
@@ -73,9 +81,7 @@ def read_run(run: Path, data: str, res: int, n: int) -> dict:
     result.update(recon_share=shares, augment_p_end=ps[-1] if ps else None)
     for which, seeds in (("best", SEEDS), ("latest", (0,))):
         for seed in seeds:
-            folder = run.parent / f"{run.name}_{which}_{seed}"
-            subprocess.run([sys.executable, "-m", "gan_studio", "sample", str(run), "--n", str(n), "--seed",
-                            str(seed), "--which", which, "--out", str(folder)], check=True, capture_output=True)
+            folder = sample(run, which, seed, n)
             reading = referee(data, folder, res)
             if which == "best":
                 result["referee_best"][str(seed)] = reading
@@ -96,10 +102,7 @@ def ten_seeds(doc: dict, data: str, res: int, n: int, names: list[str]) -> None:
         for seed in TEN_SEEDS:
             if str(seed) in v["referee_best"]:
                 continue
-            folder = run.parent / f"{run.name}_best_{seed}"
-            subprocess.run([sys.executable, "-m", "gan_studio", "sample", str(run), "--n", str(n), "--seed",
-                            str(seed), "--which", "best", "--out", str(folder)], check=True, capture_output=True)
-            v["referee_best"][str(seed)] = referee(data, folder, res)
+            v["referee_best"][str(seed)] = referee(data, sample(run, "best", seed, n), res)
             print(f"{name} seed {seed}: {v['referee_best'][str(seed)]['mean']}", flush=True)
         v["best_mean_of_10"] = round(statistics.mean(v["referee_best"][str(s)]["mean"] for s in TEN_SEEDS), 2)
         v["gap_of_10"] = round(v["best"]["swd"] - v["best_mean_of_10"], 2)
