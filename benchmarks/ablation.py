@@ -92,21 +92,17 @@ def read_run(run: Path, data: str, res: int, n: int) -> dict:
     return result
 
 
-def ten_seeds(doc: dict, data: str, res: int, n: int, names: list[str]) -> None:
-    """Read each named variant's best.pt at the seeds of TEN_SEEDS not yet read; add best_mean_of_10 and the gap
-    best.json - best_mean_of_10."""
-    for name in names:
-        v = doc["variants"][name]
-        first = Path(v["samples_best_0"])
-        run = first.with_name(name)
-        for seed in TEN_SEEDS:
-            if str(seed) in v["referee_best"]:
-                continue
+def ten_seeds(name: str, v: dict, data: str, res: int, n: int) -> None:
+    """Read variant ``name``'s best.pt (its results ``v``) at the seeds of TEN_SEEDS not yet read; add
+    best_mean_of_10 and the gap best.json - best_mean_of_10."""
+    run = Path(v["samples_best_0"]).with_name(name)  # read_run's folders are the run's siblings
+    for seed in TEN_SEEDS:
+        if str(seed) not in v["referee_best"]:
             v["referee_best"][str(seed)] = referee(data, sample(run, "best", seed, n), res)
             print(f"{name} seed {seed}: {v['referee_best'][str(seed)]['mean']}", flush=True)
-        v["best_mean_of_10"] = round(statistics.mean(v["referee_best"][str(s)]["mean"] for s in TEN_SEEDS), 2)
-        v["gap_of_10"] = round(v["best"]["swd"] - v["best_mean_of_10"], 2)
-        print(f"{name}: best.json {v['best']['swd']:.2f}, ref10 {v['best_mean_of_10']}, gap {v['gap_of_10']:+.2f}")
+    v["best_mean_of_10"] = round(statistics.mean(v["referee_best"][str(s)]["mean"] for s in TEN_SEEDS), 2)
+    v["gap_of_10"] = round(v["best"]["swd"] - v["best_mean_of_10"], 2)
+    print(f"{name}: best.json {v['best']['swd']:.2f}, ref10 {v['best_mean_of_10']}, gap {v['gap_of_10']:+.2f}")
 
 
 def floor_levels(doc: dict, runs: Path) -> None:
@@ -163,9 +159,8 @@ def main() -> int:
     path = RESULTS / f"ablation_{args.name}.json"
     if args.ten_seeds:
         doc = json.loads(path.read_text())
-        names = [spec.partition("=")[0] for spec in args.variant]
-        for name in names:  # each run is saved as it is read
-            ten_seeds(doc, args.data, doc.get("res", args.res), doc.get("n", args.n), [name])
+        for name in (spec.partition("=")[0] for spec in args.variant):  # each run is saved as it is read
+            ten_seeds(name, doc["variants"][name], args.data, doc.get("res", args.res), doc.get("n", args.n))
             path.write_text(json.dumps(doc, indent=1) + "\n")
         return 0
     if args.floor:

@@ -70,8 +70,9 @@ def shared_sets(per_run: dict[str, list[list[float]]]) -> dict[str, int | list[f
     k = min(len(rows) for rows in per_run.values())
     means = np.array([[r[0] for r in rows[:k]] for rows in per_run.values()])  # runs, sets
     dev = means - means.mean(axis=1, keepdims=True)
-    out: dict[str, int | list[float]] = {"sets": k, "runs": len(means), "mean_deviation": dev.mean(0).round(3).tolist(),
-           "standard_error": (dev.std(0, ddof=1) / np.sqrt(len(dev))).round(3).tolist()}
+    out: dict[str, int | list[float]] = {
+        "sets": k, "runs": len(means), "mean_deviation": dev.mean(0).round(3).tolist(),
+        "standard_error": (dev.std(0, ddof=1) / np.sqrt(len(dev))).round(3).tolist()}
     counts = [len(rows[0]) for rows in per_run.values()]
     common = max(set(counts), key=counts.count)
     table = np.array([rows[:k] for rows in per_run.values() if len(rows[0]) == common])  # runs, sets, 1 + levels
@@ -118,6 +119,11 @@ def main() -> None:
 
     result: dict = {"cpu": cpu_description(), "gap": GAP, "runs": {}}
     per_run: dict[str, list[list[float]]] = {}
+
+    def save() -> None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+
     if args.restat:  # the stored readings stand for their runs: no generator is loaded for them
         old = json.loads(args.restat.read_text())
         result["cpu"] = old["cpu"]
@@ -129,12 +135,10 @@ def main() -> None:
         step, rows = readings(Path(path), int(rest[0]) if rest else 15)
         per_run[name] = rows
         result["runs"][name] = summary(path, step, rows)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=1) + "\n")  # what is read so far survives a crash
+        save()  # what is read so far survives a crash
     if len(per_run) > 1:
         result["shared_sets"] = shared_sets(per_run)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    save()
     report(result)
     print(f"wrote {args.out}")
 
